@@ -1,0 +1,84 @@
+"""`playground serve | worker | train-defaults | fetch-models`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+
+from app.settings import Settings, get_settings
+
+
+def lan_addresses() -> list[str]:
+    """This machine's LAN addresses, for the URL students type (no packet is sent)."""
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(info[4][0])
+    except OSError:
+        pass
+    try:  # the address of the default route: connect() on UDP sends nothing
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            found.insert(0, s.getsockname()[0])
+    except OSError:
+        pass
+    unique = [a for i, a in enumerate(found) if a not in found[:i] and not a.startswith("127.")]
+    return unique
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    workers = []
+    if not args.no_worker and settings.workers > 0:
+        from app.jobs.worker import start_local_workers
+
+        workers = start_local_workers(settings, settings.workers)
+    print(f"\n  函數學習機 AI Playground — http://{'localhost' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/")
+    if args.host in ("0.0.0.0", "::"):
+        for address in lan_addresses():
+            print(f"  學生請開 Students open: http://{address}:{args.port}/")
+    print(f"  資料 Data: {settings.data_dir}\n", flush=True)
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    finally:
+        for w in workers:
+            w.terminate()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from app.jobs.worker import run_worker
+
+    return run_worker(settings, backend=args.backend, device=args.device)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    parser = argparse.ArgumentParser(prog="playground", description="函數學習機 AI Playground")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web app (and one local training worker)")
+    serve.add_argument("--host", default=get_settings().host, help="0.0.0.0 to let phones on the LAN in")
+    serve.add_argument("--port", type=int, default=get_settings().port)
+    serve.add_argument("--no-worker", action="store_true", help="start no local worker (scaled deployments)")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a training worker")
+    worker.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None,
+                        help="KERAS_BACKEND for training (default: the environment's, else tensorflow)")
+    worker.add_argument("--device", default=None, help="GPU index to use, e.g. 0 (default: all visible)")
+    worker.set_defaults(func=cmd_worker)
+
+    args = parser.parse_args(argv)
+    return args.func(args, get_settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

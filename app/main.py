@@ -1,0 +1,60 @@
+"""create_app(): routers, templates, static files, lifespan — nothing else."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+
+from app.labs import lab_modules
+from app.ml.registry import ModelRegistry
+from app.settings import Settings, get_settings
+from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, install_error_handlers
+
+
+# Models every request may need: loaded once at start-up, never per request.
+WARM_MODELS: list[str] = []
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from app.db import init_db
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        init_db(settings.database_url_resolved)
+        app.state.registry = ModelRegistry(settings)
+        app.state.registry.warm(WARM_MODELS)
+        yield
+
+    app = FastAPI(
+        title="AI Playground 函數學習機",
+        summary="JSON API of the labs; every page uses the same functions.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.dependency_overrides[get_settings] = lambda: settings
+    for module in lab_modules():
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():  # Swagger UI from static/, not a CDN
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="AI Playground API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BrowserIdMiddleware)
+    return app

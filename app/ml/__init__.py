@@ -1,0 +1,1 @@
+"""Datasets, preprocessing, the model registry and Keras network builders."""

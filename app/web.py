@@ -1,0 +1,235 @@
+"""What every page shares: templates, the learner's language and display preferences, errors.
+
+A lab renders with `render(request, "neuron.html", {...})`; it raises `UserError("key")` for a
+mistake the learner can fix. Errors come back in the learner's language as a JSON body under
+/api, as an error fragment to an htmx request, and as a full page otherwise — always with the
+right status code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.i18n import Translator, negotiate
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+BROWSER_COOKIE = "pg_browser"
+log = logging.getLogger("playground")
+
+
+@lru_cache
+def templates() -> Jinja2Templates:
+    t = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    t.env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+    t.env.filters["num"] = format_number
+    return t
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """Numbers as a learner reads them: 8, 0.731, −2.5 (a true minus sign), 1.2e+09."""
+    if value is None:
+        return ""
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e9:
+        text = str(int(value))
+    elif abs(value) >= 1e6 or abs(value) < 1e-4:
+        text = f"{value:.{digits}g}"
+    else:
+        text = f"{round(value, digits):g}"
+        if "e" in text:
+            text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text.replace("-", "−")
+
+
+def language(request: Request) -> str:
+    return negotiate(request.cookies.get("lang"), request.headers.get("accept-language"))
+
+
+def translator(request: Request) -> Translator:
+    return Translator(language(request))
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def browser_id(request: Request) -> str:
+    """An anonymous id for this browser (a cookie), so "my models" work without accounts."""
+    return request.scope.get("browser_id") or request.cookies.get(BROWSER_COOKIE) or ""
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    _ = translator(request)
+    ctx = {
+        "request": request,
+        "_": _,
+        "lang": _.lang,
+        "projector": request.cookies.get("projector") == "1",
+        "htmx": is_htmx(request),
+        "current_path": request.url.path,
+        "current_url": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    }
+    ctx.update(context or {})
+    response = templates().TemplateResponse(request, template, ctx, status_code=status_code)
+    response.headers["Vary"] = "Cookie, Accept-Language, HX-Request"
+    return response
+
+
+class UserError(Exception):
+    """A mistake the learner can fix: shown in their language with what to do."""
+
+    def __init__(self, key: str, status_code: int = 422, **params: Any):
+        super().__init__(key)
+        self.key = key
+        self.status_code = status_code
+        self.params = params
+
+
+def error_response(request: Request, status_code: int, message: str, code: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message, "code": code}, status_code=status_code)
+    template = "partials/error.html" if is_htmx(request) else "error.html"
+    return render(request, template, {"message": message, "code": code, "status_code": status_code}, status_code)
+
+
+_PROBLEMS = {
+    "missing": ("errors.missing", None),
+    "float_parsing": ("errors.not_a_number", None),
+    "float_type": ("errors.not_a_number", None),
+    "finite_number": ("errors.not_finite", None),
+    "int_parsing": ("errors.not_integer", None),
+    "int_type": ("errors.not_integer", None),
+    "int_from_float": ("errors.not_integer", None),
+    "greater_than": ("errors.too_small", "gt"),
+    "greater_than_equal": ("errors.too_small_eq", "ge"),
+    "less_than": ("errors.too_large", "lt"),
+    "less_than_equal": ("errors.too_large_eq", "le"),
+    "too_short": ("errors.too_short", "min_length"),
+    "too_long": ("errors.too_long", "max_length"),
+    "string_type": ("errors.not_text", None),
+    "list_type": ("errors.not_text", None),
+}
+
+
+def describe_validation_error(error: dict, _: Translator) -> str:
+    """One pydantic error in the learner's language: 「η」不能小於 0."""
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path")]
+    field = ".".join(loc) or "?"
+    field = _(f"fields.{loc[0]}") + "".join(f"[{p}]" for p in loc[1:]) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind in ("literal_error", "enum"):
+        problem = _("errors.choice", choices=ctx.get("expected", ""))
+    elif kind == "value_error" and isinstance(ctx.get("error"), UserError):
+        err = ctx["error"]
+        problem = _(err.key, **err.params)
+    elif kind in _PROBLEMS:
+        key, limit = _PROBLEMS[kind]
+        problem = _(key, limit=ctx.get(limit, "")) if limit else _(key)
+    else:
+        problem = _("errors.bad_value")
+    return _("errors.field", field=field, problem=problem)
+
+
+def _catalogue_keys():
+    from app.i18n import catalogue
+
+    return catalogue()
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, exc: UserError):
+        return error_response(request, exc.status_code, translator(request)(exc.key, **exc.params), exc.key)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        _ = translator(request)
+        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
+        return error_response(request, 422, _("errors.invalid", details=details), "invalid")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        _ = translator(request)
+        key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests"}.get(exc.status_code)
+        message = _(key) if key else str(exc.detail)
+        return error_response(request, exc.status_code, message, key or "http")
+
+    @app.exception_handler(Exception)
+    async def _server(request: Request, exc: Exception):
+        log.exception("unhandled error on %s", request.url.path)
+        return error_response(request, 500, translator(request)("errors.server"), "server")
+
+
+class BrowserIdMiddleware:
+    """Gives each browser an anonymous id cookie (pure ASGI: no buffering of streams or SSE)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        cookies = Request(scope).cookies
+        existing = cookies.get(BROWSER_COOKIE)
+        if existing and len(existing) <= 64:
+            scope["browser_id"] = existing
+            return await self.app(scope, receive, send)
+        new_id = secrets.token_urlsafe(16)
+        scope["browser_id"] = new_id
+        cookie = f"{BROWSER_COOKIE}={new_id}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly".encode()
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [(b"set-cookie", cookie)]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_cookie)
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+    "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "connect-src 'self'; frame-ancestors 'self'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """Pages may talk to this server only (a workshop LAN may have no internet)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"content-security-policy" not in names and not scope["path"].startswith("/docs"):
+                    headers.append((b"content-security-policy", CSP.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                message["headers"] = headers
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)

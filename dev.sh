@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   ./dev.sh serve [--host 0.0.0.0] [--port 8000]   install (once) and start the playground
+#   ./dev.sh test  [pytest args]                     install (once) and run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null || PY=python3
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+venv() {
+  if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv || { as_root apt-get update && as_root apt-get install -y python3-venv && "$PY" -m venv .venv; }
+  fi
+  local stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$1
+  if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[$1]"
+    touch "$stamp"
+  fi
+}
+
+browser_deps() {
+  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium fonts-noto-cjk
+  fi
+}
+
+case "${1:-}" in
+  serve)
+    shift; venv test
+    exec .venv/bin/playground serve "$@" ;;
+  test)
+    shift; browser_deps; venv test
+    export PLAYGROUND_TEST_ASSETS="${PLAYGROUND_TEST_ASSETS:-$(cd .. && pwd)/shared}"
+    exec .venv/bin/python -m pytest "$@" ;;
+  *)
+    echo "usage: ./dev.sh serve [--host 0.0.0.0] [--port 8000] | ./dev.sh test [pytest args]" >&2; exit 2 ;;
+esac
