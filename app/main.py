@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.result_listeners = []  # see app/events.py
     app.dependency_overrides[get_settings] = lambda: settings
     for module in lab_modules():
         app.include_router(module.router)
