@@ -8,10 +8,11 @@ RUN useradd --create-home --uid 1000 playground && mkdir /data && chown playgrou
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip install .
 COPY templates ./templates
 COPY static ./static
 COPY models ./models
+# Editable, so that templates/, static/ and models/ are found beside app/.
+RUN pip install -e .
 
 USER playground
 VOLUME ["/data"]
