@@ -59,6 +59,16 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return run_worker(settings, backend=args.backend, device=args.device)
 
 
+def cmd_train_defaults(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.ml.train_defaults import train_defaults
+
+    for manifest in train_defaults(settings, Path(args.out), only=args.only, epochs=args.epochs):
+        print(f"{manifest['id']}: test accuracy {manifest['metrics']['test_accuracy']:.4f} → {args.out}/{manifest['file']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     parser = argparse.ArgumentParser(prog="playground", description="函數學習機 AI Playground")
@@ -75,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="KERAS_BACKEND for training (default: the environment's, else tensorflow)")
     worker.add_argument("--device", default=None, help="GPU index to use, e.g. 0 (default: all visible)")
     worker.set_defaults(func=cmd_worker)
+
+    train = sub.add_parser("train-defaults", help="train the default digit models (DNN, CNN) into models/")
+    train.add_argument("--out", default="models", help="folder for the .keras, .tflite and manifest files")
+    train.add_argument("--only", action="append", choices=["digits-dnn", "digits-cnn"], help="train just this one")
+    train.add_argument("--epochs", type=int, default=None, help="override the epochs (quick trials)")
+    train.set_defaults(func=cmd_train_defaults)
 
     args = parser.parse_args(argv)
     return args.func(args, get_settings())

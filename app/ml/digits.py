@@ -1,0 +1,172 @@
+"""A drawing from the canvas → the 28×28 picture a digit network reads, made the way MNIST was made.
+
+MNIST's recipe (LeCun et al.): take the ink's bounding box, scale it to fit a 20×20 box keeping
+its aspect ratio (anti-aliased, so edges become greys), then put it in a 28×28 field so that the
+ink's centre of mass sits at the centre. Resizing the whole canvas to 28×28 instead (a common
+shortcut) leaves a small or off-centre digit unreadable.
+
+    picture = to_mnist(decode_ink(png_bytes))   # (28, 28) floats: 0 = paper, 1 = ink
+
+Works for dark ink on light paper, light ink on a dark board, and transparent PNGs from
+`canvas.toBlob()`; thin and fat strokes are brought to MNIST's stroke width (about 2.7 pixels).
+Bad uploads raise UserError (a 4xx in the learner's language), never a server error.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageChops, UnidentifiedImageError
+
+from app.web import UserError
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a 280×280 canvas PNG is ~10 kB
+MAX_PIXELS = 4096 * 4096  # checked from the header, before decoding (decompression bombs)
+MIN_SIDE = 8
+FORMATS = ("PNG", "JPEG", "WEBP")
+
+BOX = 20  # MNIST digits fit a 20×20 box …
+FIELD = 28  # … inside a 28×28 field
+CENTRE = 14.0  # where MNIST's centres of mass sit (row, column), measured on the training set
+MNIST_STROKE = 2.7  # median stroke width of MNIST digits in pixels, measured the same way
+INK = 0.2  # a pixel with at least 20 % of the darkest stroke's contrast counts as ink
+NOISE = 0.08  # below this it is paper (JPEG ringing, paper texture)
+MIN_INK_PIXELS = 12
+WORK = 4 * BOX  # stroke widths are evened out at 80 px, then scaled to 20
+
+
+def decode_ink(data: bytes) -> np.ndarray:
+    """Image bytes → an ink map (h, w) in 0–1: how far each pixel is from the paper."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UserError("digits.error_too_big", 413, mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+    if not data:
+        raise UserError("digits.error_not_image", 415)
+    try:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise UserError("digits.error_too_many_pixels", 413, width=width, height=height)
+            if min(width, height) < MIN_SIDE:
+                raise UserError("digits.error_too_small", 422, width=width, height=height, min=MIN_SIDE)
+            image.load()  # truncated or corrupt data fails here
+            return _ink_of(image)
+    except UserError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise UserError("digits.error_too_many_pixels", 413, width="?", height="?") from exc
+    except UnidentifiedImageError as exc:
+        raise UserError("digits.error_not_image", 415) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise UserError("digits.error_broken_image", 422) from exc
+
+
+def _ink_of(image: Image.Image) -> np.ndarray:
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        image = image.convert("RGBA")
+        alpha = image.getchannel("A")
+        if alpha.getextrema()[0] < 250:  # transparent paper: the ink is whatever is opaque
+            return np.asarray(alpha, dtype=np.float32) / 255.0
+    rgb = image.convert("RGB")
+    # The paper's colour is the typical colour along the border (a stroke may touch an edge).
+    pixels = np.asarray(rgb)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    paper = tuple(int(v) for v in np.median(border, axis=0))
+    # Ink = the largest difference from the paper in any channel: any colour of ink on any paper.
+    red, green, blue = ImageChops.difference(rgb, Image.new("RGB", rgb.size, paper)).split()
+    return np.asarray(ImageChops.lighter(ImageChops.lighter(red, green), blue), dtype=np.float32) / 255.0
+
+
+def _resize(ink: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Anti-aliased resize of a float image (area average when shrinking)."""
+    image = Image.fromarray(np.ascontiguousarray(ink, dtype=np.float32), mode="F")
+    return np.asarray(image.resize((width, height), Image.Resampling.BOX), dtype=np.float32)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Stroke width ≈ 2·area / perimeter (a stroke of length L and width w: area L·w, perimeter ≈ 2L)."""
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(mask, 1)
+    inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    perimeter = max(area - int(inner.sum()), 1)
+    return 2.0 * area / perimeter
+
+
+def _filter(ink: np.ndarray, size: int, reduce) -> np.ndarray:
+    """Square max (dilate) or min (erode) filter of odd `size`, separable: rows, then columns."""
+    r = size // 2
+    padded = np.pad(ink, r)
+    rows = reduce(np.lib.stride_tricks.sliding_window_view(padded, size, axis=0), axis=-1)
+    return reduce(np.lib.stride_tricks.sliding_window_view(rows, size, axis=1), axis=-1)
+
+
+def even_out_strokes(ink: np.ndarray, scale: float) -> np.ndarray:
+    """Make very thin strokes fatter and very fat strokes thinner, so that after shrinking by
+    `scale` they are about as wide as MNIST's pen (networks never saw a hairline or a blob)."""
+    width = stroke_width(ink > 0.5) * scale  # in 28×28 pixels
+    if width <= 0:
+        return ink
+    if width < 0.6 * MNIST_STROKE:
+        grow = int(round((MNIST_STROKE - width) / scale / 2))  # pixels to add on each side
+        return _filter(ink, 2 * grow + 1, np.max) if grow > 0 else ink
+    if width > 1.8 * MNIST_STROKE:
+        shrink = int(round((width - 1.4 * MNIST_STROKE) / scale / 2))
+        thinner = _filter(ink, 2 * shrink + 1, np.min) if shrink > 0 else ink
+        return thinner if (thinner > 0.5).sum() >= MIN_INK_PIXELS else ink
+    return ink
+
+
+def to_mnist(ink: np.ndarray) -> np.ndarray:
+    """An ink map (any size) → (28, 28) float32 in 0–1, the MNIST way. Empty canvas → UserError."""
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak < INK:
+        raise UserError("digits.error_empty", 422)
+    ink = ink / peak  # the darkest stroke is full ink, whatever pen colour was used
+    mask = ink > INK
+    if int(mask.sum()) < MIN_INK_PIXELS:
+        raise UserError("digits.error_empty", 422)
+
+    # 1. the ink's bounding box
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = np.where(crop > NOISE, crop, 0.0).astype(np.float32)
+
+    # 2. scale to fit 20×20, keeping the aspect ratio (via an 80 px working size where strokes are evened out)
+    h, w = crop.shape
+    work = WORK / max(h, w)
+    if work < 1:
+        crop = _resize(crop, max(1, round(h * work)), max(1, round(w * work)))
+    else:
+        work = 1.0
+    crop = crop / max(float(crop.max()), 1e-6)
+    crop = even_out_strokes(crop, BOX / max(h, w) / work)
+    ch, cw = crop.shape
+    fit = BOX / max(ch, cw)
+    box = _resize(crop, max(1, round(ch * fit)), max(1, round(cw * fit)))
+    box = np.clip(box / max(float(box.max()), 1e-6), 0.0, 1.0)  # the darkest pixel is full ink, as in MNIST
+
+    # 3. centre of mass → the centre of the 28×28 field
+    total = float(box.sum())
+    if total <= 0:
+        raise UserError("digits.error_empty", 422)
+    ys, xs = np.indices(box.shape)
+    com_y, com_x = float((box * ys).sum()) / total, float((box * xs).sum()) / total
+    top, left = int(round(CENTRE - com_y)), int(round(CENTRE - com_x))
+    top = min(max(top, 0), FIELD - box.shape[0])  # never push ink out of the field
+    left = min(max(left, 0), FIELD - box.shape[1])
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    field[top : top + box.shape[0], left : left + box.shape[1]] = box
+    return field
+
+
+def preprocess(data: bytes) -> np.ndarray:
+    """Uploaded image bytes → (28, 28) float32 picture in 0–1."""
+    return to_mnist(decode_ink(data))
+
+
+def as_pixels(picture: np.ndarray) -> list[list[int]]:
+    """The 28×28 picture as the numbers the lecture shows: 0 (paper) … 255 (ink)."""
+    return np.rint(picture * 255).astype(np.uint8).tolist()
