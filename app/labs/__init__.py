@@ -22,7 +22,7 @@ class Lab:
 
 
 # Order = order in the navigation.
-LAB_MODULES = ["home", "prefs", "neuron"]
+LAB_MODULES = ["home", "prefs", "neuron", "conv"]
 
 
 def lab_modules() -> list[ModuleType]:
