@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
+from app.classroom import install as install_classroom
 from app.labs import lab_modules
 from app.ml.registry import ModelRegistry
 from app.settings import Settings, get_settings
@@ -15,7 +16,7 @@ from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, 
 
 
 # Models every request may need: loaded once at start-up, never per request.
-WARM_MODELS: list[str] = []
+WARM_MODELS: list[str] = ["digits-cnn", "digits-dnn"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.result_listeners = []  # see app/events.py
+    install_classroom(app)  # result listener, per-student rate limits, class event streams
     app.dependency_overrides[get_settings] = lambda: settings
     for module in lab_modules():
         app.include_router(module.router)

@@ -22,7 +22,7 @@ class Lab:
 
 
 # Order = order in the navigation.
-LAB_MODULES = ["home", "prefs", "neuron", "conv"]
+LAB_MODULES = ["home", "prefs", "neuron", "conv", "digits"]
 
 
 def lab_modules() -> list[ModuleType]:

@@ -170,3 +170,12 @@ def preprocess(data: bytes) -> np.ndarray:
 def as_pixels(picture: np.ndarray) -> list[list[int]]:
     """The 28×28 picture as the numbers the lecture shows: 0 (paper) … 255 (ink)."""
     return np.rint(picture * 255).astype(np.uint8).tolist()
+
+
+def probabilities(predictor, picture: np.ndarray, input_size=(28, 28, 1)) -> np.ndarray:
+    """The network as a function: 784 numbers (28×28×1) in → 10 probabilities out, summing to 1."""
+    x = picture.astype(np.float32).reshape((1, *input_size))
+    p = np.asarray(predictor.predict(x), dtype=np.float64).reshape(-1)
+    if p.min() < 0 or abs(p.sum() - 1) > 1e-3:  # a model without a softmax at the end: apply one
+        p = np.exp(p - p.max())
+    return p / p.sum()

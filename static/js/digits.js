@@ -1,0 +1,136 @@
+/* The digit lab page: the drawing pad (digit-canvas.js) → POST /digits/predict → the answer region.
+ * At most one request in flight; while it runs only the newest drawing waits, older ones are dropped.
+ * The model switch and the brush size live in the URL (replaceState), so the address is the state. */
+(function () {
+  "use strict";
+  var lab = document.getElementById("digits-lab");
+  if (!lab || !window.DigitCanvas) return;
+  var strings = JSON.parse(lab.getAttribute("data-strings") || "{}");
+  var result = document.getElementById("digits-result");
+  var status = document.getElementById("digits-status");
+  var form = document.getElementById("digits-models");
+  var brushInput = document.getElementById("digits-brush");
+  var emptyResult = result.innerHTML;
+  var showNumbers = false;
+  var inFlight = false, waiting = null, latest = 0;
+
+  var pad = DigitCanvas.create(document.getElementById("digit-pad"), {
+    brush: Number(brushInput.value),
+    onChange: function (blob) {
+      latest++;
+      if (!blob) {  // cleared or undone to nothing: back to the empty answer
+        waiting = null;
+        result.innerHTML = emptyResult;
+        setStatus("");
+        wirePixels();
+        return;
+      }
+      waiting = { blob: blob, seq: latest };
+      send();
+    }
+  });
+
+  function setStatus(text, isError) {
+    status.textContent = text;
+    status.classList.toggle("error-box", !!isError);
+  }
+
+  function send() {
+    if (inFlight || !waiting) return;
+    var job = waiting;
+    waiting = null;
+    inFlight = true;
+    lab.classList.add("busy");
+    var data = new FormData();
+    data.append("image", job.blob, "digit.png");
+    data.append("model", form.elements.model.value);
+    data.append("vs", form.elements.vs.value);
+    fetch(lab.getAttribute("data-predict-url"), { method: "POST", body: data, headers: { "HX-Request": "true" } })
+      .then(function (r) {
+        return r.text().then(function (html) { return { ok: r.ok, html: html }; });
+      })
+      .then(function (r) {
+        if (job.seq < latest && waiting) return;  // a newer drawing is already waiting
+        if (pad.isEmpty()) return;
+        if (r.ok) {
+          result.innerHTML = r.html;
+          setStatus("");
+          wirePixels();
+        } else {  // a translated error fragment (e.g. "draw a digit first")
+          var tmp = document.createElement("div");
+          tmp.innerHTML = r.html;
+          setStatus(tmp.textContent.trim(), true);
+        }
+      })
+      .catch(function () { setStatus(strings["digits.error_offline"], true); })
+      .then(function () {
+        inFlight = false;
+        lab.classList.remove("busy");
+        send();
+      });
+  }
+
+  function repredict() {
+    pad.toBlob().then(function (blob) {
+      if (blob) { latest++; waiting = { blob: blob, seq: latest }; send(); }
+    });
+  }
+
+  function saveState() {
+    var q = new URLSearchParams({ model: form.elements.model.value, vs: form.elements.vs.value, brush: brushInput.value });
+    history.replaceState(null, "", "/digits?" + q.toString());
+    document.querySelectorAll("#lang-switch, #projector-switch").forEach(function (a) {
+      var url = new URL(a.href, location.href);
+      url.searchParams.set("next", location.pathname + location.search);
+      a.href = url.pathname + url.search;
+    });
+  }
+
+  // The 28×28 picture: hover or tap a square to read its number; optionally print all numbers.
+  function wirePixels() {
+    var svg = result.querySelector("svg.digits-grid");
+    var readout = result.querySelector(".digits-readout");
+    var toggle = result.querySelector("input.show-numbers");
+    if (!svg) return;
+    var pixels = svg.getAttribute("data-pixels") ? JSON.parse(svg.getAttribute("data-pixels")) : null;
+    var cursor = svg.querySelector("rect.cursor");
+    if (toggle) {
+      toggle.checked = showNumbers;
+      svg.classList.toggle("with-numbers", showNumbers);
+      toggle.addEventListener("change", function () {
+        showNumbers = toggle.checked;
+        svg.classList.toggle("with-numbers", showNumbers);
+      });
+    }
+    if (!pixels) return;
+    function point(e) {
+      var r = svg.getBoundingClientRect();
+      var col = Math.floor((e.clientX - r.left) / r.width * 28), row = Math.floor((e.clientY - r.top) / r.height * 28);
+      if (row < 0 || row > 27 || col < 0 || col > 27) return;
+      cursor.setAttribute("x", col);
+      cursor.setAttribute("y", row);
+      cursor.removeAttribute("hidden");
+      readout.textContent = strings["digits.readout"].replace("{row}", row + 1).replace("{col}", col + 1)
+        .replace("{value}", pixels[row][col]);
+    }
+    svg.addEventListener("pointermove", point);
+    svg.addEventListener("pointerdown", point);
+  }
+
+  document.getElementById("digits-undo").addEventListener("click", function () { pad.undo(); });
+  document.getElementById("digits-clear").addEventListener("click", function () { pad.clear(); });
+  brushInput.addEventListener("input", function () { pad.setBrush(brushInput.value); });
+  brushInput.addEventListener("change", saveState);
+  form.addEventListener("change", function (e) {
+    if (e.target === brushInput) return;
+    saveState();
+    if (pad.isEmpty()) {
+      location.reload();  // the empty answer cards with the new models' titles
+    } else {
+      repredict();
+    }
+  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); });
+  wirePixels();
+  lab.classList.add("ready");
+})();
