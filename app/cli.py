@@ -34,6 +34,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.main import create_app
 
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    generated = not settings.teacher_token
+    if generated:  # classroom mode: a fresh teacher token for this run, printed below
+        import secrets
+
+        settings = settings.model_copy(update={"teacher_token": secrets.token_urlsafe(12)})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     workers = []
     if not args.no_worker and settings.workers > 0:
@@ -44,6 +49,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.host in ("0.0.0.0", "::"):
         for address in lan_addresses():
             print(f"  學生請開 Students open: http://{address}:{args.port}/")
+    local = f"http://{'localhost' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    print(f"  老師開課 Teacher: {local}/classroom" + (f"?token={settings.teacher_token}" if generated else "  (PLAYGROUND_TEACHER_TOKEN)"))
+    for address in lan_addresses() if args.host in ("0.0.0.0", "::") else []:
+        print(f"  學生加入課堂 Students join: http://{address}:{args.port}/join")
     print(f"  資料 Data: {settings.data_dir}\n", flush=True)
     try:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)

@@ -22,7 +22,7 @@ class Lab:
 
 
 # Order = order in the navigation.
-LAB_MODULES = ["home", "prefs", "neuron", "conv", "digits"]
+LAB_MODULES = ["home", "prefs", "neuron", "conv", "digits", "classroom"]
 
 
 def lab_modules() -> list[ModuleType]:

@@ -1,0 +1,44 @@
+"""Classroom mode: a teacher opens a class, 300 phones join with a code, the teacher pushes a lab
+to every screen, and the projector shows the class's results live.
+
+    codes.py      join codes and tokens          tables.py   classes, students, results
+    store.py      database functions             hub.py      in-process pub/sub for SSE
+    ratelimit.py  per-student limits (429)       recorder.py what is kept of a lab result
+    service.py    the per-process service: listener, batched recorder, expiry
+    views.py      the projector's live views     presets.py  what the teacher can push
+The routes are in app/labs/classroom.py; the browser side in static/js/classroom.js.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+
+def install(app: FastAPI) -> None:
+    """Called once by create_app(): the service, its result listener, its rate-limit middleware,
+    and its start/stop around the app's own lifespan."""
+    from app.classroom.ratelimit import StudentRateLimitMiddleware
+    from app.classroom.service import ClassroomService
+
+    service = ClassroomService(app.state.settings)
+    app.state.classroom = service
+    app.state.result_listeners.append(service.listener)
+    app.add_middleware(StudentRateLimitMiddleware, limiter=service.request_limiter)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a):
+        async with inner(a) as state:
+            await service.start()
+            try:
+                yield state
+            finally:
+                await service.stop()
+
+    app.router.lifespan_context = lifespan
+
+
+def get_service(request: Request):
+    return request.app.state.classroom

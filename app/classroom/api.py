@@ -1,0 +1,208 @@
+"""The classroom's JSON API (in OpenAPI under "classroom") and its Server-Sent Events stream.
+
+Teacher: `Authorization: Bearer <teacher token>`. Student: the token from /join, as the cookie the
+join sets or as a Bearer header. A student calling a teacher action gets 403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.classroom import auth, presets, store, views
+from app.classroom.codes import normalize_code
+from app.classroom.hub import CLOSE, sse_frame
+from app.deps import SettingsDep
+from app.web import UserError, translator
+
+router = APIRouter(prefix="/api", tags=["classroom"])
+KEEPALIVE_S = 15
+
+
+class ClassCreated(BaseModel):
+    code: str = Field(description="the join code students type")
+    join_url: str
+
+
+class JoinRequest(BaseModel):
+    nickname: str = Field(min_length=1, max_length=60, description="shown to the class; deleted when the class ends")
+
+
+class Joined(BaseModel):
+    student_token: str = Field(description="send as the pg_student cookie (set for you) or a Bearer header")
+    nickname: str
+    code: str
+
+
+class PushRequest(BaseModel):
+    lab: Literal["digits", "neuron", "descent", "train", "photos"] | None = None
+    state: dict[str, Any] = Field(default_factory=dict, description="the lab's query-string state")
+    url: str | None = Field(default=None, max_length=2000, description="or: a lab URL as the teacher has it open")
+
+
+def service(request: Request):
+    return request.app.state.classroom
+
+
+def publish_push(request: Request, klass, push: dict[str, Any]) -> dict[str, Any]:
+    settings = request.app.state.settings
+    store.set_push(settings.database_url_resolved, klass.id, push, presets.digit_target(push))
+    service(request).hub.publish_threadsafe(f"class:{klass.code}", "push", push)
+    service(request).hub.publish_threadsafe(f"teacher:{klass.code}", "pushed", push)
+    return push
+
+
+def make_push(body: PushRequest) -> dict[str, Any]:
+    try:
+        if body.url:
+            return presets.push_from_url(body.url)
+        if body.lab is None:
+            raise presets.BadPush("classroom.bad_lab")
+        return presets.build_push(body.lab, body.state)
+    except presets.BadPush as e:
+        raise UserError(e.key) from None
+
+
+def join(request: Request, settings, code: str, nickname: str) -> tuple[str, store.StudentRef]:
+    """Shared by the API and the join page: rate limited per browser, so codes cannot be tried in bulk."""
+    svc = service(request)
+    who = f"{request.client.host if request.client else '?'}|{request.scope.get('browser_id', '')}"
+    wait = svc.join_limiter.take(who)
+    if wait > 0:
+        raise UserError("classroom.rate_limited", 429, seconds=max(1, round(wait + 0.49)))
+    nickname = store.clean_nickname(nickname)
+    if not nickname:
+        raise UserError("classroom.bad_nickname")
+    try:
+        joined = store.join_class(settings.database_url_resolved, normalize_code(code), nickname)
+    except store.ClassFull:
+        raise UserError("classroom.class_full", 409) from None
+    if joined is None:
+        raise UserError("classroom.no_such_class", 404)
+    token, ref = joined
+    svc.remember(token, ref)
+    svc.hub.publish_threadsafe(f"teacher:{ref.code}", "students", {})
+    return token, ref
+
+
+@router.post("/classes", response_model=ClassCreated, status_code=201, summary="Open a class (teacher)")
+def create_class(request: Request, settings: SettingsDep):
+    auth.require_teacher(request, settings)
+    code = store.create_class(settings.database_url_resolved)
+    return {"code": code, "join_url": auth.join_url(request, settings, code)[0]}
+
+
+@router.post("/classes/{code}/join", response_model=Joined, summary="Join a class with a nickname")
+def join_class(code: str, body: JoinRequest, request: Request, response: Response, settings: SettingsDep):
+    token, ref = join(request, settings, code, body.nickname)
+    auth.set_student_cookies(response, token, ref.code)
+    return {"student_token": token, "nickname": ref.nickname, "code": ref.code}
+
+
+@router.get("/classes/{code}", summary="A class: its students and its latest push (teacher)")
+def get_class(code: str, request: Request, settings: SettingsDep):
+    auth.require_teacher(request, settings)
+    klass = auth.require_class(settings, code)
+    return {
+        "code": klass.code, "created_at": klass.created_at, "join_url": auth.join_url(request, settings, klass.code)[0],
+        "students": store.students(settings.database_url_resolved, klass.id),
+        "connected": service(request).hub.subscribers(f"class:{klass.code}"),
+        "last_push": json.loads(klass.last_push) if klass.last_push else None,
+    }
+
+
+@router.post("/classes/{code}/push", summary="Send every student to a lab with a preset state (teacher)")
+def push(code: str, body: PushRequest, request: Request, settings: SettingsDep):
+    auth.require_teacher(request, settings)
+    klass = auth.require_class(settings, code)
+    return publish_push(request, klass, make_push(body))
+
+
+@router.delete("/classes/{code}", summary="End a class: deletes its nicknames and results (teacher)")
+async def end_class(code: str, request: Request, settings: SettingsDep):
+    await run_in_threadpool(auth.require_teacher, request, settings)
+    klass = await run_in_threadpool(auth.require_class, settings, code)
+    await run_in_threadpool(store.end_class, settings.database_url_resolved, klass.id)
+    service(request).ended(klass.code)
+    return {"ended": klass.code}
+
+
+@router.delete("/classes/{code}/students/{student_id}", summary="Remove a student and their results (teacher)")
+async def remove_student(code: str, student_id: int, request: Request, settings: SettingsDep):
+    await run_in_threadpool(auth.require_teacher, request, settings)
+    klass = await run_in_threadpool(auth.require_class, settings, code)
+    if not await run_in_threadpool(store.remove_student, settings.database_url_resolved, klass.id, student_id):
+        raise UserError("classroom.no_such_student", 404)
+    service(request).removed(klass.code, student_id)
+    return {"removed": student_id}
+
+
+@router.get("/classes/{code}/views/{lab}", summary="A live class view as data (teacher)")
+def class_view(code: str, lab: Literal["digits", "descent", "train", "photos"], request: Request, settings: SettingsDep):
+    auth.require_teacher(request, settings)
+    klass = auth.require_class(settings, code)
+    return views.VIEWS[lab](settings.database_url_resolved, klass)
+
+
+@router.get("/classroom/me", summary="The class this browser has joined")
+def me(request: Request, settings: SettingsDep):
+    ref = service(request).student(auth.student_token(request))
+    if ref is None:
+        raise UserError("classroom.not_joined", 404)
+    _ = translator(request)
+    return {"code": ref.code, "nickname": ref.nickname,
+            "text": {"badge": _("classroom.badge", code=ref.code, nickname=ref.nickname), "leave": _("classroom.leave"),
+                     "ended": _("classroom.ended_toast"), "removed": _("classroom.removed_toast"),
+                     "pushed": _("classroom.pushed_toast")}}
+
+
+@router.post("/classroom/leave", summary="Leave the class on this browser (forgets its cookies)")
+def leave(response: Response):
+    auth.clear_student_cookies(response)
+    return {"left": True}
+
+
+@router.get("/classes/{code}/events", summary="Server-Sent Events: pushes for students, live updates for the teacher",
+            response_class=StreamingResponse)
+async def events(code: str, request: Request, settings: SettingsDep):
+    svc = service(request)
+    klass = await run_in_threadpool(auth.require_class, settings, code)
+    if auth.is_teacher(request, settings):
+        channels, hello = [f"teacher:{klass.code}"], {"role": "teacher", "code": klass.code}
+    else:
+        ref = await run_in_threadpool(svc.student, auth.student_token(request))
+        if ref is None or ref.code != klass.code:
+            raise UserError("classroom.not_joined", 403)
+        channels = [f"class:{klass.code}", f"student:{ref.id}"]
+        hello = {"role": "student", "code": klass.code, "nickname": ref.nickname}
+
+    async def stream():
+        async with svc.hub.subscribe(*channels) as queue:
+            yield sse_frame("hello", hello) + b"retry: 3000\n\n"
+            if hello["role"] == "student":  # a late joiner follows the latest push at once
+                latest = await run_in_threadpool(store.get_class, settings.database_url_resolved, klass.code)
+                if latest is None:
+                    yield sse_frame("end", {"code": klass.code})
+                    return
+                if latest.last_push:
+                    yield sse_frame("push", json.loads(latest.last_push))
+            while True:
+                try:
+                    frame = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                except asyncio.TimeoutError:
+                    yield b": keepalive\n\n"
+                    continue
+                if frame == CLOSE:
+                    return
+                yield frame
+                if frame.startswith((b"event: end\n", b"event: removed\n")):
+                    return
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,127 @@
+"""An in-process publish/subscribe hub: one event fans out to every open SSE stream of a channel.
+
+Channels are names: "class:<code>" reaches every student of a class (teacher pushes, the end of
+the session), "student:<id>" one student (removed by the teacher), "teacher:<code>" the projector
+(new results, students joining). An event is serialized once, when it is published, and every
+subscriber gets the same bytes — 300 phones cost 300 queue appends, not 300 json.dumps.
+
+Subscribers are bounded queues. A subscriber that stops reading (a phone that went to sleep with
+its socket open) is dropped when its queue is full: its stream ends, the browser reconnects, and
+on reconnecting it gets the latest push from the database — so nothing a student needs is lost.
+
+Several web processes (uvicorn --workers N, or several machines behind a proxy) each have their
+own hub. To share one, publish through Redis instead of only locally: every process subscribes
+to the Redis pattern "playground:classroom:*" in a background task and hands each message to its
+local hub's `deliver`, and `publish` becomes `redis.publish("playground:classroom:" + channel,
+frame)`. Nothing else changes: the state a late or reconnecting subscriber needs (the latest
+push, the students, the results) is already in the shared database, not in the hub.
+`RedisBridge` below does exactly this when PLAYGROUND_QUEUE_URL is a redis:// URL and more than
+one process serves the app; one process (the default `playground serve`) needs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 64
+CLOSE = b""  # put on a queue to end its stream
+
+
+def sse_frame(event: str, data: Any) -> bytes:
+    """One Server-Sent Events message: `event: push` + `data: {...}` + a blank line."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._channels: dict[str, set[asyncio.Queue[bytes]]] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.bridge: RedisBridge | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    @asynccontextmanager
+    async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue[bytes]]:
+        queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_SIZE)
+        for channel in channels:
+            self._channels.setdefault(channel, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            for channel in channels:
+                subscribers = self._channels.get(channel)
+                if subscribers is not None:
+                    subscribers.discard(queue)
+                    if not subscribers:
+                        del self._channels[channel]
+
+    def subscribers(self, channel: str) -> int:
+        return len(self._channels.get(channel, ()))
+
+    def publish(self, channel: str, event: str, data: Any) -> None:
+        """From the event loop's thread. Reaches other processes too when a bridge is set."""
+        frame = sse_frame(event, data)
+        if self.bridge is not None:
+            self.bridge.publish(channel, frame)
+        else:
+            self.deliver(channel, frame)
+
+    def publish_threadsafe(self, channel: str, event: str, data: Any) -> None:
+        """From a worker thread (a plain `def` route, the recorder)."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.publish, channel, event, data)
+
+    def close_channel(self, channel: str) -> None:
+        """End every stream subscribed to a channel (after its final event)."""
+        self.deliver(channel, CLOSE)
+
+    def deliver(self, channel: str, frame: bytes) -> None:
+        for queue in list(self._channels.get(channel, ())):
+            try:
+                queue.put_nowait(frame)
+            except asyncio.QueueFull:  # a reader that stopped reading: end its stream, it reconnects
+                log.info("dropping a slow subscriber of %s", channel)
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(CLOSE)
+
+
+class RedisBridge:
+    """Hub ↔ Redis pub/sub, for several web processes sharing one class (see the module's note)."""
+
+    PREFIX = "playground:classroom:"
+
+    def __init__(self, hub: Hub, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.hub = hub
+        self.redis = aioredis.from_url(url)
+        self._task: asyncio.Task | None = None
+
+    def publish(self, channel: str, frame: bytes) -> None:
+        asyncio.get_running_loop().create_task(self.redis.publish(self.PREFIX + channel, frame))
+
+    async def start(self) -> None:
+        pubsub = self.redis.pubsub()
+        await pubsub.psubscribe(self.PREFIX + "*")
+
+        async def pump() -> None:
+            async for message in pubsub.listen():
+                if message.get("type") == "pmessage":
+                    channel = message["channel"].decode()[len(self.PREFIX):]
+                    self.hub.deliver(channel, message["data"])
+
+        self._task = asyncio.create_task(pump())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.redis.aclose()

@@ -1,0 +1,104 @@
+"""What the teacher can push: a lab and its state. A lab keeps its state in the query string, so a
+push is a URL on this server; the presets are the lecture's moments, and any lab URL the teacher
+has open (copied from the address bar) can be pushed as it is.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+# The labs a class can be sent to, and where they live (a lab that registers itself with the same
+# slug in app/labs wins, so a renamed path follows).
+LAB_PATHS = {"digits": "/digits", "neuron": "/neuron", "descent": "/descent", "train": "/train", "photos": "/photos"}
+MAX_STATE_KEYS = 40
+MAX_URL = 2000
+
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    lab: str
+    state: dict[str, Any] = field(default_factory=dict)
+    label_key: str = ""
+
+
+PRESETS = [
+    Preset("neuron-w12-b1", "neuron", {"w1": 1, "w2": 2, "b": 1}, "classroom.preset_neuron"),
+    Preset("digits-draw-7", "digits", {"target": 7}, "classroom.preset_draw7"),
+    Preset("digits-draw-3", "digits", {"target": 3}, "classroom.preset_draw3"),
+    Preset("descent-eta", "descent", {}, "classroom.preset_descent"),
+    Preset("train-design", "train", {}, "classroom.preset_train"),
+    Preset("photos", "photos", {}, "classroom.preset_photos"),
+]
+
+
+class BadPush(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def lab_paths() -> dict[str, str]:
+    from app.labs import all_labs
+
+    paths = dict(LAB_PATHS)
+    try:
+        for lab in all_labs():
+            if lab.slug in paths:
+                paths[lab.slug] = lab.path
+    except Exception:  # a lab module being written by someone else must not stop a class
+        pass
+    return paths
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    raise BadPush("classroom.bad_state")
+
+
+def build_push(lab: str, state: dict[str, Any]) -> dict[str, Any]:
+    """{"id", "lab", "url", "sent_at"} for a lab and its state (lists become repeated keys)."""
+    paths = lab_paths()
+    if lab not in paths:
+        raise BadPush("classroom.bad_lab")
+    if not isinstance(state, dict) or len(state) > MAX_STATE_KEYS:
+        raise BadPush("classroom.bad_state")
+    pairs: list[tuple[str, str]] = []
+    for key, value in state.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            pairs.append((str(key), _scalar(item)))
+    query = urlencode(pairs)
+    url = paths[lab] + (f"?{query}" if query else "")
+    if len(url) > MAX_URL:
+        raise BadPush("classroom.bad_state")
+    return {"id": uuid.uuid4().hex[:12], "lab": lab, "url": url, "sent_at": time.time()}
+
+
+def push_from_url(text: str) -> dict[str, Any]:
+    """A lab URL the teacher copied ("http://…/neuron?w1=1&b=1" or "/neuron?…") → a push."""
+    parts = urlsplit(text.strip())
+    for lab, path in lab_paths().items():
+        if parts.path.rstrip("/") == path:
+            state: dict[str, Any] = {}
+            for key, value in parse_qsl(parts.query, keep_blank_values=True):
+                state.setdefault(key, []).append(value)
+            return build_push(lab, {k: v[0] if len(v) == 1 else v for k, v in state.items()})
+    raise BadPush("classroom.bad_url")
+
+
+def digit_target(push: dict[str, Any]) -> int | None:
+    """ "Everyone: draw a 7" — the digit the class was asked for, to count how often the network
+    read it right."""
+    if push.get("lab") != "digits":
+        return None
+    for key, value in parse_qsl(urlsplit(push["url"]).query):
+        if key in ("target", "digit") and value.isdigit() and int(value) <= 9:
+            return int(value)
+    return None

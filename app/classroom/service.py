@@ -1,0 +1,179 @@
+"""The classroom inside one web process: the hub, the rate limits, and the recorder that files
+the students' lab results into the database in batches.
+
+The result listener (called by every lab, app/events.py) only appends to a queue: it costs a
+learner's request a few microseconds. Twice a second a background task files the queue in one
+transaction, in a worker thread, and tells each projector once which of its views changed — so
+300 phones predicting every 2 s make 2 writes and at most 2 projector refreshes per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from sqlalchemy import select, update
+from starlette.concurrency import run_in_threadpool
+
+from app.classroom import store
+from app.classroom.codes import token_hash
+from app.classroom.hub import Hub
+from app.classroom.ratelimit import STUDENT_COOKIE, RateLimiter
+from app.classroom.recorder import RECORDED_LABS, compact
+from app.classroom.tables import ClassResult, ClassSession
+from app.db import session_scope
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+FLUSH_EVERY_S = 0.5
+EXPIRE_EVERY_S = 600
+CACHE_TTL_S = 30
+KEEP_DRAWINGS = 2000
+
+
+class ClassroomService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = settings.database_url_resolved
+        self.hub = Hub()
+        self.pending: deque[tuple[str, str, dict[str, Any], float]] = deque(maxlen=50_000)
+        # Limits per student: every request (middleware), results kept per lab, joins per browser.
+        self.request_limiter = RateLimiter(rate=8, burst=40)
+        self.record_limiter = RateLimiter(rate=1, burst=5)
+        self.join_limiter = RateLimiter(rate=10 / 60, burst=10)
+        self._students: dict[str, tuple[float, store.StudentRef | None]] = {}
+        self._task: asyncio.Task | None = None
+        self._last_expiry = 0.0
+        self._last_prune = 0.0
+
+    # -- the listener -----------------------------------------------------------------------
+    def listener(self, request, lab: str, payload: dict[str, Any]) -> None:
+        token = request.cookies.get(STUDENT_COOKIE)
+        if token and lab in RECORDED_LABS and isinstance(payload, dict):
+            self.pending.append((token_hash(token), lab, payload, time.time()))
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.hub.bind(asyncio.get_running_loop())
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            try:
+                changed = await run_in_threadpool(self.flush)
+                for code, labs in changed.items():
+                    self.hub.publish(f"teacher:{code}", "results", {"labs": sorted(labs)})
+                if time.time() - self._last_expiry > EXPIRE_EVERY_S:
+                    self._last_expiry = time.time()
+                    for class_id, code in await run_in_threadpool(store.expired_classes, self.url):
+                        await run_in_threadpool(store.end_class, self.url, class_id)
+                        self.ended(code)
+            except Exception:
+                log.exception("classroom recorder failed; will retry")
+
+    # -- after a change, from the event loop ------------------------------------------------
+    def ended(self, code: str) -> None:
+        """Tell everyone in the class (and the projector) that it is over; forget its students."""
+        self.hub.publish(f"class:{code}", "end", {"code": code})
+        self.hub.publish(f"teacher:{code}", "end", {"code": code})
+        self.forget(lambda ref: ref.code == code)
+
+    def removed(self, code: str, student_id: int) -> None:
+        self.hub.publish(f"student:{student_id}", "removed", {"code": code})
+        self.hub.publish(f"teacher:{code}", "students", {})
+        self.forget(lambda ref: ref.id == student_id)
+
+    def forget(self, which) -> None:
+        for h, (_t, ref) in list(self._students.items()):
+            if ref is not None and which(ref):
+                self._students.pop(h, None)
+
+    def remember(self, token: str, ref: store.StudentRef) -> None:
+        self._students[token_hash(token)] = (time.time(), ref)
+
+    def student(self, token: str | None) -> store.StudentRef | None:
+        """The student a cookie belongs to (cached for a few seconds; called from threads)."""
+        if not token:
+            return None
+        return self._resolve([token_hash(token)]).get(token_hash(token))
+
+    def _resolve(self, hashes: list[str]) -> dict[str, store.StudentRef | None]:
+        now = time.time()
+        out, missing = {}, []
+        for h in set(hashes):
+            cached = self._students.get(h)
+            if cached and now - cached[0] < CACHE_TTL_S:
+                out[h] = cached[1]
+            else:
+                missing.append(h)
+        found = store.student_by_hash(self.url, missing)
+        for h in missing:
+            self._students[h] = (now, found.get(h))
+            out[h] = found.get(h)
+        if len(self._students) > 20_000:
+            self._students.clear()
+        return out
+
+    # -- the recorder (worker thread) -------------------------------------------------------
+    def flush(self) -> dict[str, set[str]]:
+        """Files the queued results; returns {class code: labs that changed}."""
+        batch = []
+        while self.pending and len(batch) < 5000:
+            batch.append(self.pending.popleft())
+        if not batch:
+            return {}
+        refs = self._resolve([h for h, *_ in batch])
+        rows, changed = [], {}
+        for h, lab, payload, at in batch:
+            ref = refs.get(h)
+            if ref is None or self.record_limiter.take(f"{ref.id}:{lab}") > 0:
+                continue  # not in a class (any more), or more results than a person makes
+            try:
+                kept = compact(lab, payload)
+            except Exception:
+                log.exception("could not keep a %s result", lab)
+                continue
+            if kept is not None:
+                rows.append((ref, lab, kept, at))
+        if not rows:
+            return {}
+        now = time.time()
+        with session_scope(self.url) as s:
+            class_ids = {ref.class_id for ref, *_ in rows}
+            live = dict(s.execute(select(ClassSession.id, ClassSession.digit_target).where(ClassSession.id.in_(class_ids))).all())
+            counts: dict[int, list[int]] = {}
+            for ref, lab, kept, at in rows:
+                if ref.class_id not in live:
+                    continue  # ended meanwhile (maybe by another process)
+                if lab == "digits":
+                    kept.setdefault("target", live[ref.class_id])
+                    if kept["target"] is not None:
+                        c = counts.setdefault(ref.class_id, [0, 0])
+                        c[0] += 1
+                        c[1] += int(kept["prediction"] == kept["target"])
+                s.add(ClassResult(class_id=ref.class_id, student_id=ref.id, lab=lab,
+                                  payload=json.dumps(kept, separators=(",", ":")), created_at=at))
+                changed.setdefault(ref.code, set()).add(lab)
+            for class_id in class_ids & set(live):
+                total, right = counts.get(class_id, (0, 0))
+                s.execute(update(ClassSession).where(ClassSession.id == class_id).values(
+                    last_active_at=now, digits_total=ClassSession.digits_total + total,
+                    digits_right=ClassSession.digits_right + right))
+        if now - self._last_prune > 30:
+            self._last_prune = now
+            for class_id in class_ids:
+                store.prune_results(self.url, class_id, "digits", KEEP_DRAWINGS)
+        return changed

@@ -1,0 +1,110 @@
+"""The projector's live views of a class: the wall of drawings, the learning rates, the leaderboard.
+
+Each returns plain data for a partial template (and the JSON API); charts are drawn by the
+templates as SVG from the coordinates computed here.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from app.classroom import store
+from app.classroom.tables import ClassSession
+
+WALL_SIZE = 60
+DESCENT_POINTS = 400
+LEADERBOARD_SIZE = 15
+
+
+@lru_cache(maxsize=4096)
+def drawing_png(px_b64: str) -> str:
+    """784 grey levels → a 28×28 PNG data URL (the page scales it up with crisp pixels)."""
+    from PIL import Image
+
+    pixels = np.frombuffer(base64.b64decode(px_b64), dtype=np.uint8).reshape(28, 28)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG", optimize=False)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def digits_view(url: str, klass: ClassSession) -> dict[str, Any]:
+    tiles = []
+    for r in store.results(url, klass.id, "digits", WALL_SIZE):
+        target = r.get("target")
+        tiles.append({
+            "id": r["id"], "nickname": r["nickname"], "prediction": r["prediction"], "target": target,
+            "right": None if target is None else r["prediction"] == target, "png": drawing_png(r["px"]),
+        })
+    total, right = klass.digits_total or 0, klass.digits_right or 0
+    return {"tiles": tiles, "target": klass.digit_target, "total": total, "right": right,
+            "percent": round(100 * right / total) if total else None}
+
+
+# The descent chart: x = log10(η) from 10⁻⁴ to 10¹, one lane per verdict.
+ETA_MIN_LOG, ETA_MAX_LOG = -4.0, 1.0
+VERDICT_ORDER = ("converged", "slow", "oscillating", "diverged")
+CHART_W, CHART_H, LEFT, RIGHT, TOP, LANE = 760, 0, 150, 20, 20, 56
+
+
+def verdict_lane(verdict: str) -> str:
+    v = verdict.lower()
+    if v.startswith("conver") or v in ("ok", "good"):
+        return "converged"
+    if "slow" in v or "not" in v:
+        return "slow"
+    if "oscil" in v or "zigzag" in v:
+        return "oscillating"
+    if "diver" in v or "explod" in v or "nan" in v or "inf" in v:
+        return "diverged"
+    return "slow"
+
+
+def descent_view(url: str, klass: ClassSession) -> dict[str, Any]:
+    lanes = list(VERDICT_ORDER)
+    points, counts = [], {lane: 0 for lane in lanes}
+    width = CHART_W - LEFT - RIGHT
+    for i, r in enumerate(store.results(url, klass.id, "descent", DESCENT_POINTS)):
+        eta = r["eta"]
+        if eta <= 0:
+            continue
+        lane = verdict_lane(r["verdict"])
+        counts[lane] += 1
+        x_log = min(max(math.log10(eta), ETA_MIN_LOG), ETA_MAX_LOG)
+        x = LEFT + (x_log - ETA_MIN_LOG) / (ETA_MAX_LOG - ETA_MIN_LOG) * width
+        jitter = ((r["id"] * 7919) % 29 - 14) * 1.2  # deterministic spread so equal η stay visible
+        y = TOP + LANE * lanes.index(lane) + LANE / 2 + jitter
+        points.append({"x": round(x, 1), "y": round(y, 1), "lane": lane, "eta": eta, "nickname": r["nickname"]})
+    ticks = [{"x": round(LEFT + (k - ETA_MIN_LOG) / (ETA_MAX_LOG - ETA_MIN_LOG) * width, 1), "label": f"{10.0 ** k:g}"}
+             for k in range(int(ETA_MIN_LOG), int(ETA_MAX_LOG) + 1)]
+    height = TOP + LANE * len(lanes) + 40
+    return {"points": points, "lanes": [{"name": l, "y": TOP + LANE * i + LANE / 2, "count": counts[l]} for i, l in enumerate(lanes)],
+            "ticks": ticks, "width": CHART_W, "height": height, "left": LEFT, "axis_y": TOP + LANE * len(lanes),
+            "total": len(points)}
+
+
+def train_view(url: str, klass: ClassSession) -> dict[str, Any]:
+    """Each student's best network, best first (ties: fewer parameters, then faster)."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in store.results(url, klass.id, "train", 2000):
+        key = r["nickname"]
+        if key not in best or (r["accuracy"], -r["params"]) > (best[key]["accuracy"], -best[key]["params"]):
+            best[key] = r
+    rows = sorted(best.values(), key=lambda r: (-r["accuracy"], r["params"], r.get("seconds") or 0))
+    return {"rows": rows[:LEADERBOARD_SIZE], "total": len(rows)}
+
+
+def photos_view(url: str, klass: ClassSession) -> dict[str, Any]:
+    tally: dict[str, int] = {}
+    for r in store.results(url, klass.id, "photos", 1000):
+        tally[r["label"]] = tally.get(r["label"], 0) + 1
+    rows = sorted(tally.items(), key=lambda kv: -kv[1])[:12]
+    return {"rows": [{"label": k, "count": v} for k, v in rows], "total": sum(tally.values())}
+
+
+VIEWS = {"digits": digits_view, "descent": descent_view, "train": train_view, "photos": photos_view}
