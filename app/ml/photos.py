@@ -1,0 +1,251 @@
+"""Photo → the 224 × 224 × 3 numbers a CNN sees → labelled probabilities.
+
+    decode(data)                       bytes of an upload → Photo (centre square, 224 × 224 RGB uint8)
+    classify(registry, manifest, data) → Classification (top k with English and 中文 labels)
+
+Everything happens in memory: an upload is never written to disk.
+
+Cheap decoding of phone photos: a 12-megapixel JPEG is decoded at 1/8 size with JPEG "draft"
+mode (the inverse DCT does the downscaling), so only ~0.2 megapixels are ever produced.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from app.ml import imagenet, jpeg_dc
+from app.ml.registry import Manifest, ModelRegistry
+from app.web import UserError
+
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 60_000_000  # a 48-megapixel phone photo passes; a decompression bomb does not
+MIN_SIDE = 32  # smaller than this has nothing for a CNN to see
+INPUT_SIZE = 224
+
+# EXIF orientation (tag 0x0112) → the transpose that shows the photo upright.
+ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1", b"ftypmsf1", b"ftypheim", b"ftypheis")
+
+
+@dataclass
+class Photo:
+    pixels: np.ndarray  # (size, size, 3) uint8: exactly what the network sees
+    width: int  # the upright photo's size
+    height: int
+    format: str  # "JPEG", "PNG", "HEIF", …
+
+
+@dataclass
+class Prediction:
+    class_index: int
+    label_en: str
+    label_zh: str
+    probability: float
+    note_key: str | None = None  # a teaching note for this class (app/locales/photos.toml)
+
+    def as_json(self) -> dict:
+        return {"class_index": self.class_index, "label_en": self.label_en, "label_zh": self.label_zh,
+                "probability": round(self.probability, 4)}
+
+
+@dataclass
+class Classification:
+    model_id: str
+    predictions: list[Prediction]
+    probabilities: np.ndarray  # every class, summing to 1
+    photo: Photo
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@lru_cache
+def heif_supported() -> bool:
+    """Register pillow-heif's opener once, on first use (never at import)."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+def _looks_like_heif(data: bytes) -> bool:
+    return data[4:12] in HEIF_BRANDS
+
+
+def decode(data: bytes, size: int = INPUT_SIZE) -> Photo:
+    """Bytes of an image → its centre square, upright, RGB, size × size. Bad input → UserError."""
+    if not data:
+        raise UserError("photos.error_empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UserError("photos.error_too_large", 413, mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+    if data[:5] == b"%PDF-":
+        raise UserError("photos.error_pdf", 415)
+    if _looks_like_heif(data) and not heif_supported():
+        raise UserError("photos.error_heic", 415)
+    try:
+        im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise UserError("photos.error_bomb", 413, mp=MAX_PIXELS // 1_000_000) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise UserError("photos.error_not_image", 415) from None
+
+    width, height = im.size
+    if width * height > MAX_PIXELS:  # checked from the header, before decompressing anything
+        raise UserError("photos.error_bomb", 413, mp=MAX_PIXELS // 1_000_000)
+    if min(width, height) < MIN_SIDE:
+        raise UserError("photos.error_too_small", min=MIN_SIDE, width=width, height=height)
+    if getattr(im, "is_animated", False):
+        raise UserError("photos.error_animated")
+    try:
+        orientation = int(im.getexif().get(0x0112, 1))
+    except Exception:  # a broken EXIF block is no reason to refuse a photo
+        orientation = 1
+    if im.format == "JPEG":
+        im = _jpeg_draft(im, data, size)
+    try:
+        im.load()
+        small = _centre_square(_to_rgb_or_l(im), size)
+    except UserError:
+        raise
+    except Exception:  # truncated or corrupt data: Pillow raises OSError, SyntaxError, zlib.error …
+        raise UserError("photos.error_truncated") from None
+    if orientation in ORIENTATION:  # the centre square of an upright photo = the upright centre square
+        small = small.transpose(ORIENTATION[orientation])
+        if orientation >= 5:
+            width, height = height, width
+    pixels = np.asarray(small.convert("RGB") if small.mode != "RGB" else small, dtype=np.uint8)
+    return Photo(pixels=pixels, width=width, height=height, format=im.format or "?")
+
+
+def _jpeg_draft(im: Image.Image, data: bytes, size: int) -> Image.Image:
+    """Decode at 1/2, 1/4 or 1/8 of the size (never below size × size); a big progressive JPEG
+    at 1/8 reads only its DC scans (app/ml/jpeg_dc.py)."""
+    if im.info.get("progressive") and min(im.size[0] // size, im.size[1] // size) >= 8:
+        slim = jpeg_dc.dc_only(data)
+        if slim is not None:
+            im = Image.open(io.BytesIO(slim))
+    im.draft(im.mode, (size, size))
+    return im
+
+
+def _to_rgb_or_l(im: Image.Image) -> Image.Image:
+    """Grayscale stays one channel until the end (cheaper); palette, CMYK, 16-bit → RGB or L;
+    transparent parts become white (a cut-out on white, as a person would see it)."""
+    if im.mode in ("RGB", "L"):
+        return im
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        a = np.asarray(im, dtype=np.float32)
+        top = 65535.0 if im.mode.startswith("I") and a.max() > 255 else (1.0 if im.mode == "F" and a.max() <= 1 else 255.0)
+        return Image.fromarray(np.clip(a / top * 255.0, 0, 255).astype(np.uint8), "L")
+    has_alpha = "A" in im.mode or "a" in im.mode or "transparency" in im.info
+    if has_alpha:
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        white.alpha_composite(rgba)
+        return white.convert("RGB")
+    return im.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV …
+
+
+def _centre_square(im: Image.Image, size: int) -> Image.Image:
+    """The largest centred square, resized to size × size (one resampling pass)."""
+    w, h = im.size
+    side = min(w, h)
+    left, top = (w - side) / 2, (h - side) / 2
+    return im.resize((size, size), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side), reducing_gap=2.0)
+
+
+def naive_decode(data: bytes, size: int = INPUT_SIZE) -> np.ndarray:
+    """The baseline bench/photos.py compares against: full decode, then crop and resize."""
+    im = Image.open(io.BytesIO(data))
+    im = im.convert("RGB")
+    w, h = im.size
+    side = min(w, h)
+    box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
+    return np.asarray(im.crop(box).resize((size, size), Image.Resampling.BICUBIC), dtype=np.uint8)
+
+
+def model_input(manifest: Manifest, pixels: np.ndarray) -> np.ndarray:
+    """The 224 × 224 × 3 numbers in the scale the model was trained on (manifest input.preprocess)."""
+    how = (manifest.get("input") or {}).get("preprocess", "imagenet_uint8")
+    if how in ("imagenet_uint8", "uint8"):  # quantized models: the pixel values themselves
+        return pixels
+    x = pixels.astype(np.float32)
+    if how in ("mobilenet", "minus_one_to_one"):  # keras.applications.mobilenet_v2.preprocess_input
+        return x / 127.5 - 1.0
+    if how in ("unit", "zero_to_one"):
+        return x / 255.0
+    if how in ("raw", "zero_to_255"):
+        return x
+    raise ValueError(f"{manifest.id}: unknown preprocess {how!r}")
+
+
+def input_size(manifest: Manifest) -> int:
+    shape = (manifest.get("input") or {}).get("size") or [INPUT_SIZE, INPUT_SIZE, 3]
+    return int(shape[0])
+
+
+def to_probabilities(manifest: Manifest, y: np.ndarray) -> np.ndarray:
+    """Model output → one probability per class (softmax of logits; a sigmoid's p → [1 − p, p])."""
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if manifest.get("output") == "logits":
+        y = np.exp(y - y.max())
+    elif y.size == 1:
+        y = np.array([1.0 - y[0], y[0]])
+    y = y[int(manifest.get("label_offset", 0)):]
+    if manifest.get("classes") == "imagenet":
+        y = y[: imagenet.NUM_CLASSES]
+    y = np.clip(y, 0.0, None)
+    total = y.sum()
+    return y / total if total > 0 else np.full(y.shape, 1.0 / max(y.size, 1))
+
+
+def class_names(registry: ModelRegistry, manifest: Manifest, n: int) -> list[tuple[str, str]]:
+    """(English, 中文) for class 0 … n − 1: ImageNet's table, or a learner's own class names."""
+    if manifest.get("classes") == "imagenet":
+        return [(c.en, c.zh) for c in imagenet.classes()[:n]]
+    names = registry.labels(manifest)
+    return [(str(names[i]), str(names[i])) if i < len(names) else (str(i), str(i)) for i in range(n)]
+
+
+def classify(registry: ModelRegistry, manifest: Manifest, data: bytes, top: int = 5) -> Classification:
+    """Image bytes → the model's top-k classes with both labels. Any manifest of task "photos"."""
+    t0 = time.perf_counter()
+    photo = decode(data, input_size(manifest))
+    t1 = time.perf_counter()
+    y = registry.predictor(manifest.id).predict(model_input(manifest, photo.pixels)[None, ...])[0]
+    t2 = time.perf_counter()
+    p = to_probabilities(manifest, y)
+    names = class_names(registry, manifest, p.size)
+    order = np.argsort(-p, kind="stable")[: max(1, top)]
+    predictions = [
+        Prediction(int(i), names[i][0], names[i][1], float(p[i]),
+                   imagenet.NOTES.get(int(i)) if manifest.get("classes") == "imagenet" else None)
+        for i in order
+    ]
+    timings = {"decode": (t1 - t0) * 1000, "infer": (t2 - t1) * 1000, "total": (time.perf_counter() - t0) * 1000}
+    return Classification(manifest.id, predictions, p, photo, timings)
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """The crop the network saw, exact pixels, as a data: URL (nothing is stored anywhere)."""
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(out, "PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
