@@ -169,6 +169,7 @@ def stage_context(state: ConvState) -> dict:
         "examples": [(name, state.query(image=img, kernel=ker, step=0)) for name, img, ker in EXAMPLES],
         "filters": [(name, state.query(kernel=name)) for name in KERNEL_PRESETS],
         "q": state.query,
+        "plain": conv_number,
     }
 
 

@@ -132,3 +132,10 @@ def test_page_bad_numbers_are_a_422_in_the_learners_language(client):
     r = client.get("/conv/stage?image=1,2_3,4&kernel=1,1,1_1,1,1_1,1,1", headers={"hx-request": "true", "accept-language": "en"})
     assert r.status_code == 422 and "error-box" in r.text and "cannot be larger than the image" in r.text
     assert client.get("/conv?stride=5").status_code == 422
+
+
+def test_inputs_hold_numbers_a_browser_accepts(client):
+    # type=number inputs need an ASCII minus; the score board may print a true minus sign
+    r = client.get("/conv?image=vline&kernel=vertical&step=36")
+    assert 'id="ker-0-0" data-grid="kernel" data-r="0" data-c="0" type="number" step="any" inputmode="decimal"\n               value="-1"' in r.text
+    assert "<span>−3</span>" in r.text
