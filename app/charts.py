@@ -168,6 +168,13 @@ class Chart:
         """Markers with a label that sit inside the plot area (labels are not clipped)."""
         return [m for m in self.markers if m.label and self.left <= m.cx <= self.right and self.top <= m.cy <= self.bottom]
 
+    def label_position(self, m: Marker) -> tuple[float, float, str]:
+        """(x, y, text-anchor) for a marker's label: beside the point, kept inside the chart."""
+        right_side = m.cx < self.right - 140
+        x = m.cx + m.r + 4 if right_side else m.cx - m.r - 4
+        y = m.cy - m.r - 4 if m.cy > self.top + 30 else m.cy + m.r + 18
+        return x, y, "start" if right_side else "end"
+
     # ---- axes ----
     @property
     def x_ticks(self) -> list[tuple[float, str]]:
