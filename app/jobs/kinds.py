@@ -1,0 +1,57 @@
+"""The kinds of job the workers know, and THE SEAM for adding one.
+
+A job kind is a function that a worker calls to do the work of one job:
+
+    def run(settings: Settings, job_id: str, params: dict, reporter: Reporter) -> dict:
+        ...                      # the long computation (Keras import inside: the web never loads it)
+        return {"test_accuracy": 0.97, ...}     # stored in jobs.result (JSON)
+
+`params` is what the web side validated and passed to `submit_job(settings, kind, params, owner)`
+(app/jobs/service.py). The `reporter` (app/jobs/progress.py) is how the function talks back:
+
+    reporter.stage("loading")                   # what the page shows before the first epoch
+    reporter.callback(epochs, steps_per_epoch)  # a keras.callbacks.Callback: progress curves,
+                                                # heartbeat, stop at the next batch when cancelled
+    reporter.epoch(n, logs) / reporter.batch(x, logs)   # the same by hand, for a non-Keras loop
+    reporter.cancelled()                        # True once the learner pressed cancel
+    reporter.save_file(name, data, meta) / reporter.load_file(name)   # bytes kept with the job
+                                                # (checkpoints, the trained .keras model)
+    reporter.initial_epoch                      # > 0 when this run resumes after a crash
+    reporter.owner                              # the browser id that submitted the job
+
+Raise `JobFailed("i18n.key")` for a failure the learner should read in their language; any other
+exception fails the job with its message. A cancelled job may just return early.
+
+To add a kind: write the function (e.g. in app/ml/transfer.py) and add one line to KINDS below.
+Everything else is generic: the queue, the worker, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel,
+the per-browser limit, crash recovery, and the live job page /train/jobs/{id} (which shows the
+curves from progress.history / progress.batches for any kind).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+# kind → "module:function", imported only inside the worker process.
+KINDS: dict[str, str] = {
+    "train": "app.ml.training:run_train_job",
+}
+
+JobFunction = Callable[..., dict[str, Any]]
+
+
+class JobFailed(Exception):
+    """A failure to show to the learner: `key` is an i18n key, `params` fill it in."""
+
+    def __init__(self, key: str, **params: Any):
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def job_function(kind: str) -> JobFunction:
+    if kind not in KINDS:
+        raise KeyError(f"unknown job kind {kind!r}")
+    module_name, _, func = KINDS[kind].partition(":")
+    return getattr(importlib.import_module(module_name), func)

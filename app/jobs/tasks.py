@@ -1,0 +1,135 @@
+"""What a worker does with one wake-up message: claim the job, run its kind, record the outcome.
+
+Claiming is one conditional UPDATE (queued → running), so each job runs on one worker at a time
+however many messages or workers there are. While it runs, a heartbeat thread stamps the row
+every few seconds; when a worker dies the heartbeat stops and service.reap_stale() puts the job
+back in the queue, where the next worker resumes it from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from functools import lru_cache
+
+from sqlalchemy import case, update
+
+from app.db import session_scope
+from app.jobs import service
+from app.jobs.kinds import JobFailed, job_function
+from app.jobs.models import Job, utcnow
+from app.jobs.progress import Reporter
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@lru_cache
+def describe_device() -> tuple[str, str]:
+    """(backend, device) of this process, e.g. ("jax", "GPU 0: NVIDIA H200") or ("tensorflow", "CPU")."""
+    import keras
+
+    backend = keras.backend.backend()
+    device = "CPU"
+    try:
+        if backend == "jax":
+            import jax
+
+            d = jax.devices()[0]
+            if d.platform != "cpu":
+                device = f"GPU {d.id}: {d.device_kind}"
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                device = f"GPU {torch.cuda.current_device()}: {torch.cuda.get_device_name()}"
+        elif backend == "tensorflow":
+            import tensorflow as tf  # device discovery only; the training code itself is pure Keras
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                device = f"GPU: {gpus[0].name}"
+    except Exception:  # a device we cannot name still trains
+        log.exception("could not describe the device")
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if device != "CPU" and visible:
+        device += f" (CUDA_VISIBLE_DEVICES={visible})"
+    return backend, device
+
+
+def claim(settings: Settings, job_id: str, me: str) -> Job | None:
+    backend, device = describe_device()
+    now = utcnow()
+    with session_scope(settings.database_url_resolved) as s:
+        claimed = s.execute(
+            update(Job).where(Job.id == job_id, Job.status == "queued")
+            .values(status="running", worker=me, device=device, backend=backend, heartbeat=now,
+                    attempts=Job.attempts + 1, started=case((Job.started.is_(None), now), else_=Job.started))
+        ).rowcount
+    return service.get_job(settings, job_id) if claimed == 1 else None
+
+
+class Heartbeat(threading.Thread):
+    """Stamps jobs.heartbeat while this worker runs the job (also during compile and test)."""
+
+    def __init__(self, settings: Settings, job_id: str, me: str):
+        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
+        self.settings, self.job_id, self.me = settings, job_id, me
+        self.interval = max(0.5, settings.heartbeat_timeout_s / 4)
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.wait(self.interval):
+            try:
+                with session_scope(self.settings.database_url_resolved) as s:
+                    s.execute(update(Job).where(Job.id == self.job_id, Job.status == "running", Job.worker == self.me)
+                              .values(heartbeat=utcnow()))
+            except Exception:  # a database hiccup: the next beat tries again
+                log.exception("heartbeat failed")
+
+
+def _record(settings: Settings, job_id: str, me: str, **values) -> None:
+    values.setdefault("finished", utcnow())
+    with session_scope(settings.database_url_resolved) as s:
+        s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.worker == me).values(**values))
+
+
+def execute_job(settings: Settings, job_id: str) -> None:
+    """The huey task body. Never raises: every outcome is written to the job row."""
+    me = worker_name()
+    job = claim(settings, job_id, me)
+    if job is None:
+        log.info("job %s already taken, finished or cancelled", job_id)
+        return
+    log.info("job %s (%s) attempt %d on %s", job_id, job.kind, job.attempts, me)
+    heartbeat = Heartbeat(settings, job_id, me)
+    heartbeat.start()
+    reporter = Reporter(settings, job_id, job.progress, owner=job.owner)
+    try:
+        result = job_function(job.kind)(settings, job_id, dict(job.params or {}), reporter)
+        if reporter.cancelled():
+            _record(settings, job_id, me, status="cancelled", progress=dict(reporter.progress, stage="cancelled"))
+        elif reporter.timed_out():
+            _record(settings, job_id, me, status="failed", error="jobs.error_timeout",
+                    progress=dict(reporter.progress, stage="failed"))
+        else:
+            _record(settings, job_id, me, status="succeeded", result=result or {},
+                    progress=dict(reporter.progress, stage="done"))
+            service.ensure_user_model(settings, service.get_job(settings, job_id))  # this host's copy
+    except JobFailed as exc:
+        _record(settings, job_id, me, status="failed", error=exc.key,
+                progress=dict(reporter.progress, stage="failed", error_params=exc.params))
+    except Exception as exc:  # a bug or an out-of-memory: the learner sees the reason
+        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+        reason = f"{type(exc).__name__}: {exc}"[:500]
+        _record(settings, job_id, me, status="failed", error="jobs.error_crash",
+                progress=dict(reporter.progress, stage="failed", error_params={"reason": reason}))
+    finally:
+        heartbeat.stop.set()

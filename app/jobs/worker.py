@@ -1,0 +1,89 @@
+"""The worker process: `playground worker [--backend jax] [--device 0]`.
+
+It runs huey's consumer (one job at a time: one GPU, one job), a housekeeping thread that
+recovers jobs of dead workers (service.reap_stale), and loads Keras before the first job so a
+learner's job is not charged for the import. `playground serve` starts local ones with
+start_local_workers(); on a GPU host start one per GPU:
+
+    PLAYGROUND_DATABASE_URL=postgresql+psycopg://… PLAYGROUND_QUEUE_URL=redis://web:6379/0 \\
+        playground worker --backend jax --device 0
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """These settings as PLAYGROUND_* variables, for a child process."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"PLAYGROUND_{name.upper()}"] = str(value)
+    return env
+
+
+def start_local_workers(settings: Settings, n: int) -> list[subprocess.Popen]:
+    """n worker processes on this machine, with the same settings as the caller."""
+    env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
+    return [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env) for _ in range(n)]
+
+
+def _housekeeping(settings: Settings, stop: threading.Event) -> None:
+    from app.jobs.service import reap_stale
+
+    interval = max(1.0, settings.heartbeat_timeout_s / 3)
+    while not stop.wait(interval):
+        try:
+            touched = reap_stale(settings)
+            if touched:
+                log.warning("recovered jobs %s", touched)
+        except Exception:
+            log.exception("housekeeping failed")
+
+
+def run_worker(settings: Settings, backend: str | None = None, device: str | None = None) -> int:
+    # Must happen before Keras is imported anywhere in this process.
+    if backend:
+        os.environ["KERAS_BACKEND"] = backend
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    from app.db import init_db
+    from app.jobs.queue import get_huey
+    from app.jobs.tasks import describe_device
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    init_db(settings.database_url_resolved)
+    backend_name, device_name = describe_device()  # imports Keras now, not in the first job
+    if backend_name == "jax":  # compiled XLA programs survive across jobs and restarts
+        try:
+            import jax
+
+            jax.config.update("jax_compilation_cache_dir", str(settings.data_dir / "cache" / "jax"))
+        except Exception:
+            log.exception("no JAX compilation cache")
+    from app.ml import training
+
+    training.warm_up(settings)
+    log.info("worker ready: backend=%s device=%s queue=%s", backend_name, device_name, settings.queue_url or "sqlite")
+
+    stop = threading.Event()
+    threading.Thread(target=_housekeeping, args=(settings, stop), daemon=True, name="housekeeping").start()
+    huey = get_huey(settings)
+    consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False,
+                                    initial_delay=0.05, backoff=1.3, max_delay=0.5)
+    try:
+        consumer.run()  # until SIGINT/SIGTERM
+    finally:
+        stop.set()
+    return 0

@@ -1,0 +1,207 @@
+"""Lab: design your function-learning machine and train it on a worker (slides 105–107, 160–174).
+
+Routes
+    GET  /train                     the design page (state: DesignForm in the query string)
+    GET  /train/design              htmx fragment: the form, layer table and Keras code
+    POST /train/jobs                the form's "train" button → the job page
+    GET  /train/jobs/{id}           the job page: queue position, live curves, results
+    GET  /train/jobs/{id}/progress  htmx fragment, polled every second while the job is active
+    GET  /train/jobs/{id}/mistakes  htmx fragment: browse the misclassified test digits
+    GET  /train/digit/{index}.png   one MNIST test digit
+    POST /api/jobs                  a TrainDesign as JSON → {"id"} (then the generic /api/jobs/{id})
+    POST /api/train/preview         a TrainDesign → its layer table, parameter count and Keras code
+
+Live progress is htmx polling (hx-trigger="every 1s") of one fragment rather than SSE: it needs
+no open connection per tab (a class of 60 phones), survives proxies and sleeping phones, and
+every tab watching a job renders the same fragment. Measured in tests/jobs/test_api.py: the
+progress fragment renders in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from app.deps import BrowserIdDep, SettingsDep
+from app.jobs import service
+from app.jobs.api import load_job, publish_if_first
+from app.jobs.api import router as jobs_router
+from app.labs import Lab
+from app.labs.train_view import PRESETS, DesignForm, form_query, progress_charts
+from app.ml.design import TrainDesign, describe, keras_code, layer_table
+from app.settings import Settings
+from app.web import UserError, browser_id, is_htmx, render, translator
+
+router = APIRouter()
+router.include_router(jobs_router)
+LAB = Lab(slug="train", path="/train", title_key="train.title", summary_key="train.summary", steps=(4, 5), icon="🏋")
+DIGIT_LAB = "/digits"  # the digit lab accepts ?model=<id>
+MISTAKES_PAGE = 1  # one digit at a time, like the notebook's interact slider
+
+
+def check_limits(settings: Settings, design: TrainDesign) -> list[dict]:
+    """The layer table, after the server's limits (UserError 422 with the learner's message)."""
+    if design.epochs > settings.max_epochs:
+        raise UserError("train.too_many_epochs", 422, limit=settings.max_epochs)
+    table = layer_table(design)
+    count = sum(r["params"] for r in table)
+    if count > settings.max_parameters:
+        raise UserError("train.too_many_params", 422, count=f"{count:,}", limit=f"{settings.max_parameters:,}")
+    return table
+
+
+def submit_design(settings: Settings, design: TrainDesign, owner: str) -> str:
+    check_limits(settings, design)
+    return service.submit_job(settings, "train", design.model_dump(), owner)
+
+
+def design_context(request: Request, settings: Settings, form: DesignForm) -> dict[str, Any]:
+    design = form.to_design()
+    table = layer_table(design)
+    return {
+        "form": form, "rows": form.rows(), "design": design, "table": table,
+        "total_params": sum(r["params"] for r in table), "code": keras_code(design),
+        "query": form_query(design), "max_parameters": settings.max_parameters,
+        "too_big": sum(r["params"] for r in table) > settings.max_parameters,
+        "presets": {name: form_query(d) for name, d in PRESETS.items()},
+    }
+
+
+@router.get("/train", response_class=HTMLResponse, summary="Design a network and train it (page)")
+def train_page(request: Request, settings: SettingsDep, form: Annotated[DesignForm, Query()]):
+    owner = browser_id(request)
+    service.owner_models(settings, owner)
+    jobs = my_recent_jobs(settings, owner)
+    return render(request, "train.html", {**design_context(request, settings, form), "jobs": jobs})
+
+
+@router.get("/train/design", response_class=HTMLResponse, summary="The design form and preview (htmx fragment)")
+def train_design_fragment(request: Request, settings: SettingsDep, form: Annotated[DesignForm, Query()]):
+    ctx = design_context(request, settings, form)
+    response = render(request, "partials/train_design.html", ctx)
+    response.headers["HX-Push-Url"] = f"/train?{ctx['query']}"
+    return response
+
+
+@router.post("/train/jobs", summary="Start training the design in the form")
+def train_submit(request: Request, settings: SettingsDep, form: Annotated[DesignForm, Form()]):
+    job_id = submit_design(settings, form.to_design(), browser_id(request))
+    url = f"/train/jobs/{job_id}"
+    if is_htmx(request):
+        return Response("", headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def my_recent_jobs(settings: Settings, owner: str) -> list[dict]:
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.jobs.models import Job
+
+    if not owner:
+        return []
+    with session_scope(settings.database_url_resolved) as s:
+        jobs = s.scalars(select(Job).where(Job.owner == owner, Job.kind == "train")
+                         .order_by(Job.created.desc()).limit(8)).all()
+    return [{"id": j.id, "status": j.status, "name": describe(TrainDesign.model_validate(j.params)),
+             "test_accuracy": (j.result or {}).get("test_accuracy")} for j in jobs]
+
+
+def job_context(request: Request, settings: Settings, job_id: str, mistake: int = 0) -> dict[str, Any]:
+    _ = translator(request)
+    job = load_job(settings, job_id)
+    view = service.job_view(settings, job, _)
+    design = TrainDesign.model_validate(job.params) if job.kind == "train" else None
+    result = job.result or {}
+    mistakes = result.get("misclassified") or []
+    mistake = max(0, min(mistake, len(mistakes) - 1)) if mistakes else 0
+    confusion = result.get("confusion")
+    return {
+        "job": view, "design": design, "name": describe(design) if design else job.kind,
+        "charts": progress_charts(job.progress or {}, view["epochs"] or 1, _),
+        "active": job.status in ("queued", "running"), "mine": job.owner == browser_id(request),
+        "mistakes": mistakes, "mistake_index": mistake, "mistake": mistakes[mistake] if mistakes else None,
+        "confusion": confusion, "confusion_max": max(max(r) for r in confusion) if confusion else 1,
+        "model_id": (result.get("manifest") or {}).get("id"), "digit_lab": DIGIT_LAB,
+        "again": f"/train?{form_query(design)}" if design else "/train",
+    }
+
+
+@router.get("/train/jobs/{job_id}", response_class=HTMLResponse, summary="A training job (page)")
+def job_page(request: Request, job_id: str, settings: SettingsDep, mistake: Annotated[int, Query(ge=0, le=10_000)] = 0):
+    ctx = job_context(request, settings, job_id, mistake)
+    publish_if_first(request, settings, service.get_job(settings, job_id))
+    return render(request, "train_job.html", ctx)
+
+
+@router.get("/train/jobs/{job_id}/progress", response_class=HTMLResponse, summary="A job's live progress (htmx fragment)")
+def job_progress_fragment(request: Request, job_id: str, settings: SettingsDep):
+    ctx = job_context(request, settings, job_id)
+    if not ctx["active"]:
+        publish_if_first(request, settings, service.get_job(settings, job_id))
+    return render(request, "partials/train_progress.html", ctx)
+
+
+@router.get("/train/jobs/{job_id}/mistakes", response_class=HTMLResponse, summary="Misclassified test digits (htmx fragment)")
+def job_mistakes_fragment(request: Request, job_id: str, settings: SettingsDep,
+                          mistake: Annotated[int, Query(ge=0, le=10_000)] = 0):
+    ctx = job_context(request, settings, job_id, mistake)
+    response = render(request, "partials/train_mistakes.html", ctx)
+    response.headers["HX-Push-Url"] = f"/train/jobs/{job_id}?mistake={ctx['mistake_index']}"
+    return response
+
+
+def mnist_test_images(request: Request, settings: Settings) -> np.ndarray:
+    """The 10 000 MNIST test digits, read once per web process (app.state, read-only)."""
+    images = getattr(request.app.state, "train_mnist_test", None)
+    if images is None:
+        from app.ml.mnist import load_mnist
+
+        images = load_mnist(settings).x_test
+        request.app.state.train_mnist_test = images
+    return images
+
+
+@router.get("/train/digit/{index}.png", summary="One MNIST test digit as a PNG")
+def test_digit(request: Request, index: int, settings: SettingsDep):
+    from PIL import Image
+
+    images = mnist_test_images(request, settings)
+    if not 0 <= index < len(images):
+        raise UserError("jobs.not_found", 404)
+    buf = io.BytesIO()
+    Image.fromarray(255 - images[index]).save(buf, format="PNG")  # ink dark on paper, as drawn
+    return Response(buf.getvalue(), media_type="image/png", headers={"cache-control": "public, max-age=86400"})
+
+
+class JobCreated(BaseModel):
+    id: str
+    status: str = "queued"
+    parameters: int
+    url: str
+
+
+@router.post("/api/jobs", status_code=201, response_model=JobCreated, summary="Train a network design on MNIST",
+             openapi_extra={"requestBody": {"content": {"application/json": {"example": {
+                 "dataset": "mnist", "architecture": "dnn", "hidden_layers": [100, 100], "activation": "relu",
+                 "loss": "categorical_crossentropy", "optimizer": "sgd", "learning_rate": 0.087,
+                 "batch_size": 100, "epochs": 2}}}}})
+def create_job(design: TrainDesign, settings: SettingsDep, owner: BrowserIdDep) -> JobCreated:
+    """Validates the design and the limits (≤ max_jobs_per_browser active jobs → 429, ≤ max_parameters,
+    ≤ max_epochs → 422), records the job and enqueues it. Follow it with GET /api/jobs/{id}."""
+    count = sum(r["params"] for r in check_limits(settings, design))
+    job_id = service.submit_job(settings, "train", design.model_dump(), owner)
+    return JobCreated(id=job_id, parameters=count, url=f"/train/jobs/{job_id}")
+
+
+@router.post("/api/train/preview", summary="A design's layer table, parameter count and Keras code")
+def preview(design: TrainDesign, settings: SettingsDep) -> dict[str, Any]:
+    table = layer_table(design)
+    return {"layers": [{**r, "shape": [None, *r["shape"]]} for r in table],
+            "parameters": sum(r["params"] for r in table), "max_parameters": settings.max_parameters,
+            "code": keras_code(design)}
