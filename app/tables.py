@@ -2,3 +2,4 @@
 
 Add a line here when a module declares a table on app.db.Base.
 """
+import app.jobs.models  # noqa: E402,F401  (jobs, job_files)
