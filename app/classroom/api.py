@@ -44,6 +44,7 @@ class PushRequest(BaseModel):
     lab: Literal["digits", "neuron", "descent", "train", "photos"] | None = None
     state: dict[str, Any] = Field(default_factory=dict, description="the lab's query-string state")
     url: str | None = Field(default=None, max_length=2000, description="or: a lab URL as the teacher has it open")
+    note: str | None = Field(default=None, max_length=120, description="a line shown on every student's screen")
 
 
 def service(request: Request):
@@ -58,13 +59,14 @@ def publish_push(request: Request, klass, push: dict[str, Any]) -> dict[str, Any
     return push
 
 
-def make_push(body: PushRequest) -> dict[str, Any]:
+def make_push(body: PushRequest, note: dict[str, str] | None = None) -> dict[str, Any]:
+    note = note or ({"zh-TW": body.note, "en": body.note} if body.note else None)
     try:
         if body.url:
-            return presets.push_from_url(body.url)
+            return presets.push_from_url(body.url, note)
         if body.lab is None:
             raise presets.BadPush("classroom.bad_lab")
-        return presets.build_push(body.lab, body.state)
+        return presets.build_push(body.lab, body.state, note)
     except presets.BadPush as e:
         raise UserError(e.key) from None
 

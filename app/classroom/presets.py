@@ -63,8 +63,9 @@ def _scalar(value: Any) -> str:
     raise BadPush("classroom.bad_state")
 
 
-def build_push(lab: str, state: dict[str, Any]) -> dict[str, Any]:
-    """{"id", "lab", "url", "sent_at"} for a lab and its state (lists become repeated keys)."""
+def build_push(lab: str, state: dict[str, Any], note: dict[str, str] | None = None) -> dict[str, Any]:
+    """{"id", "lab", "url", "sent_at", "note"} for a lab and its state (lists become repeated keys);
+    the note ("Everyone: draw a 7", per language) is shown on the students' badge."""
     paths = lab_paths()
     if lab not in paths:
         raise BadPush("classroom.bad_lab")
@@ -78,10 +79,10 @@ def build_push(lab: str, state: dict[str, Any]) -> dict[str, Any]:
     url = paths[lab] + (f"?{query}" if query else "")
     if len(url) > MAX_URL:
         raise BadPush("classroom.bad_state")
-    return {"id": uuid.uuid4().hex[:12], "lab": lab, "url": url, "sent_at": time.time()}
+    return {"id": uuid.uuid4().hex[:12], "lab": lab, "url": url, "sent_at": time.time(), "note": note or {}}
 
 
-def push_from_url(text: str) -> dict[str, Any]:
+def push_from_url(text: str, note: dict[str, str] | None = None) -> dict[str, Any]:
     """A lab URL the teacher copied ("http://…/neuron?w1=1&b=1" or "/neuron?…") → a push."""
     parts = urlsplit(text.strip())
     for lab, path in lab_paths().items():
@@ -89,8 +90,14 @@ def push_from_url(text: str) -> dict[str, Any]:
             state: dict[str, Any] = {}
             for key, value in parse_qsl(parts.query, keep_blank_values=True):
                 state.setdefault(key, []).append(value)
-            return build_push(lab, {k: v[0] if len(v) == 1 else v for k, v in state.items()})
+            return build_push(lab, {k: v[0] if len(v) == 1 else v for k, v in state.items()}, note)
     raise BadPush("classroom.bad_url")
+
+
+def preset_note(preset: Preset) -> dict[str, str]:
+    from app.i18n import LANGUAGES, translate
+
+    return {lang: translate(preset.label_key, lang) for lang in LANGUAGES}
 
 
 def digit_target(push: dict[str, Any]) -> int | None:

@@ -78,11 +78,18 @@ class ClassroomService:
                     self.hub.publish(f"teacher:{code}", "results", {"labs": sorted(labs)})
                 if time.time() - self._last_expiry > EXPIRE_EVERY_S:
                     self._last_expiry = time.time()
-                    for class_id, code in await run_in_threadpool(store.expired_classes, self.url):
-                        await run_in_threadpool(store.end_class, self.url, class_id)
+                    for code in await run_in_threadpool(self.expire_idle):
                         self.ended(code)
             except Exception:
                 log.exception("classroom recorder failed; will retry")
+
+    def expire_idle(self, now: float | None = None) -> list[str]:
+        """Ends (deletes) every class idle for 24 hours; returns their codes (worker thread)."""
+        codes = []
+        for class_id, code in store.expired_classes(self.url, now):
+            store.end_class(self.url, class_id)
+            codes.append(code)
+        return codes
 
     # -- after a change, from the event loop ------------------------------------------------
     def ended(self, code: str) -> None:

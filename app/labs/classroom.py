@@ -114,7 +114,8 @@ def push_fragment(code: str, request: Request, settings: SettingsDep,
     body = api.PushRequest(url=url) if url.strip() else api.PushRequest(lab=chosen.lab, state=chosen.state) if chosen else None
     if body is None:
         raise UserError("classroom.bad_lab")
-    push = api.publish_push(request, ctx["klass"], api.make_push(body))
+    note = presets.preset_note(chosen) if chosen and not url.strip() else None
+    push = api.publish_push(request, ctx["klass"], api.make_push(body, note))
     ctx.update(pushed=push, connected=request.app.state.classroom.hub.subscribers(f"class:{ctx['code']}"))
     return render(request, "partials/classroom_pushed.html", ctx)
 

@@ -91,7 +91,19 @@
       document.body.appendChild(badge);
     }
 
+    function showNote(push) {
+      var lang = document.documentElement.lang || "zh-TW";
+      var note = push.note && (push.note[lang] || push.note["zh-TW"]);
+      var here = window.location.pathname + window.location.search;
+      if (!badge || !note || here !== push.url) return;
+      var line = badge.querySelector(".cr-badge-note") || document.createElement("strong");
+      line.className = "cr-badge-note";
+      line.textContent = note; // the teacher's words, as text
+      badge.insertBefore(line, badge.firstChild);
+    }
+
     function follow(push) {
+      showNote(push);
       var seen = null;
       try { seen = localStorage.getItem(seenKey); } catch (e) { /* private mode */ }
       if (seen === push.id) return; // already followed: the student may have moved on since

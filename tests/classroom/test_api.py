@@ -1,0 +1,180 @@
+"""The classroom's JSON API and pages: who may do what, what students see, what is deleted."""
+
+import time
+
+import pytest
+
+from app.classroom import store
+from app.classroom.tables import ClassResult, ClassSession, ClassStudent
+from app.db import session_scope
+from tests.classroom.conftest import AS_TEACHER, TEACHER, digit_png, open_class
+
+
+def join(client, code, nickname="小明"):
+    r = client.post(f"/api/classes/{code}/join", json={"nickname": nickname})
+    assert r.status_code == 200, r.text
+    return r.json()["student_token"]
+
+
+def rows(settings, table):
+    with session_scope(settings.database_url_resolved) as s:
+        return s.query(table).count()
+
+
+def test_teacher_opens_a_class_and_sees_who_joined(client):
+    code = open_class(client)
+    assert len(code) == 6
+    join(client, code, "小明")
+    join(client, code, "小明")  # the same nickname twice stays tellable apart
+    r = client.get(f"/api/classes/{code}", headers=AS_TEACHER)
+    assert r.status_code == 200
+    assert [s["nickname"] for s in r.json()["students"]] == ["小明", "小明 2"]
+    assert r.json()["join_url"].endswith(f"/join?code={code}")
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TEACHER}])
+def test_only_the_teacher_token_opens_a_class(client, headers):
+    r = client.post("/api/classes", headers=headers)
+    assert r.status_code == 403 and r.json()["code"] == "classroom.teacher_only"
+
+
+def test_students_cannot_call_teacher_actions(client):
+    code = open_class(client)
+    token = join(client, code)  # the client now carries the student's cookies
+    as_student = {"Authorization": f"Bearer {token}"}
+    calls = [("get", f"/api/classes/{code}", None), ("post", f"/api/classes/{code}/push", {"lab": "neuron", "state": {}}),
+             ("delete", f"/api/classes/{code}", None), ("delete", f"/api/classes/{code}/students/1", None),
+             ("get", f"/api/classes/{code}/views/digits", None), ("post", "/api/classes", None)]
+    for method, url, body in calls:
+        for headers in ({}, as_student):
+            r = client.request(method, url, json=body, headers=headers)
+            assert r.status_code == 403, (method, url, r.text)
+    for page in (f"/classroom/{code}", f"/classroom/{code}/view/digits", f"/classroom/{code}/students"):
+        assert client.get(page).status_code == 403
+    assert client.post(f"/classroom/{code}/end").status_code == 403
+    assert client.get(f"/api/classes/{code}", headers=AS_TEACHER).status_code == 200  # still open
+
+
+def test_a_script_nickname_is_shown_as_text(client):
+    code = open_class(client)
+    join(client, code, "<script>x(1)</script>")
+    page = client.get(f"/classroom/{code}", headers=AS_TEACHER).text
+    assert "&lt;script&gt;x(1)&lt;/script&gt;" in page and "<script>x(1)" not in page
+    here = client.get("/classroom-here").text
+    assert "&lt;script&gt;" in here and "<script>x" not in here
+
+
+def test_push_is_validated_and_answered_in_the_learners_language(client):
+    code = open_class(client)
+    r = client.post(f"/api/classes/{code}/push", json={"lab": "neuron", "state": {"w1": 1, "w2": 2, "b": 1}}, headers=AS_TEACHER)
+    assert r.status_code == 200 and r.json()["url"] == "/neuron?w1=1&w2=2&b=1"
+    r = client.post(f"/api/classes/{code}/push", json={"lab": "neuron", "state": {"w": {"deep": 1}}},
+                    headers={**AS_TEACHER, "accept-language": "en"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("The lab's settings are wrong")
+    r = client.post(f"/api/classes/{code}/push", json={"url": "https://evil.example/"}, headers=AS_TEACHER)
+    assert r.status_code == 422 and r.json()["code"] == "classroom.bad_url"
+    r = client.post(f"/api/classes/{code}/push", json={"lab": "nope", "state": {}}, headers=AS_TEACHER)
+    assert r.status_code == 422
+    last = client.get(f"/api/classes/{code}", headers=AS_TEACHER).json()["last_push"]
+    assert last["url"] == "/neuron?w1=1&w2=2&b=1"  # a late joiner is sent here
+
+
+def test_ending_deletes_nicknames_and_results_and_the_code_stops_working(client, settings):
+    code = open_class(client)
+    join(client, code, "阿華")
+    client.post(f"/api/classes/{code}/push", json={"lab": "digits", "state": {"target": 7}}, headers=AS_TEACHER)
+    assert client.post("/api/digits/predict", files={"image": ("d.png", digit_png(7), "image/png")}).status_code == 200
+    client.app.state.classroom.flush()
+    assert rows(settings, ClassResult) == 1 and rows(settings, ClassStudent) == 1
+    r = client.delete(f"/api/classes/{code}", headers=AS_TEACHER)
+    assert r.status_code == 200
+    assert rows(settings, ClassResult) == 0 and rows(settings, ClassStudent) == 0 and rows(settings, ClassSession) == 0
+    assert client.post(f"/api/classes/{code}/join", json={"nickname": "x"}).status_code == 404
+    assert client.get("/api/classroom/me").status_code == 404  # the old cookie is useless
+    assert client.get(f"/api/classes/{code}/events").status_code == 404
+    client.post("/api/digits/predict", files={"image": ("d.png", digit_png(7), "image/png")})
+    client.app.state.classroom.flush()
+    assert rows(settings, ClassResult) == 0  # nothing is recorded for an ended class
+
+
+def test_the_wall_shows_drawings_with_what_the_network_read(client, settings):
+    code = open_class(client)
+    client.post(f"/api/classes/{code}/push", json={"lab": "digits", "state": {"target": 7}}, headers=AS_TEACHER)
+    join(client, code, "小美")
+    r = client.post("/api/digits/predict", files={"image": ("d.png", digit_png(7), "image/png")})
+    read = r.json()["prediction"]
+    client.app.state.classroom.flush()
+    view = client.get(f"/api/classes/{code}/views/digits", headers=AS_TEACHER).json()
+    assert view["total"] == 1 and view["right"] == int(read == 7) and view["target"] == 7
+    assert view["tiles"][0]["nickname"] == "小美" and view["tiles"][0]["png"].startswith("data:image/png;base64,")
+    html = client.get(f"/classroom/{code}/view/digits", headers={**AS_TEACHER, "accept-language": "en"}).text
+    assert "The network read" in html and "小美" in html
+
+
+def test_removing_a_student_deletes_them_and_their_results(client, settings):
+    code = open_class(client)
+    join(client, code, "要走的人")
+    client.post("/api/digits/predict", files={"image": ("d.png", digit_png(1), "image/png")})
+    client.app.state.classroom.flush()
+    sid = client.get(f"/api/classes/{code}", headers=AS_TEACHER).json()["students"][0]["id"]
+    assert client.delete(f"/api/classes/{code}/students/{sid}", headers=AS_TEACHER).status_code == 200
+    assert client.get(f"/api/classes/{code}", headers=AS_TEACHER).json()["students"] == []
+    assert rows(settings, ClassResult) == 0
+    assert client.get("/api/classroom/me").status_code == 404
+
+
+def test_classes_idle_for_a_day_are_deleted(client, settings):
+    code = open_class(client)
+    join(client, code)
+    service = client.app.state.classroom
+    assert service.expire_idle(now=time.time() + 3600) == []  # an hour later: still there
+    assert service.expire_idle(now=time.time() + 24 * 3600 + 60) == [code]
+    assert rows(settings, ClassStudent) == 0 and store.get_class(settings.database_url_resolved, code) is None
+
+
+def test_join_attempts_are_rate_limited_in_the_learners_language(client):
+    for _ in range(10):
+        client.post("/api/classes/AAAAAA/join", json={"nickname": "x"})
+    r = client.post("/api/classes/AAAAAA/join", json={"nickname": "x"}, headers={"accept-language": "en"})
+    assert r.status_code == 429 and r.json()["detail"].startswith("Too fast!")
+    r = client.post("/join", data={"code": "AAAAAA", "nickname": "x"})
+    assert r.status_code == 429 and "太快了" in r.text
+
+
+def test_a_students_requests_are_rate_limited(client):
+    code = open_class(client)
+    join(client, code)
+    statuses = [client.get("/api/classroom/me").status_code for _ in range(60)]
+    assert statuses[0] == 200 and 429 in statuses
+    r = client.get("/api/classroom/me", headers={"accept-language": "en"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "Too fast" in r.json()["detail"]
+
+
+def test_join_page_says_what_is_kept_and_when_it_is_deleted(client):
+    zh = client.get("/join?code=ABC").text
+    assert "老師結束課堂時" in zh and 'value="ABC"' in zh
+    en = client.get("/join", headers={"accept-language": "en"}).text
+    assert "all of it is deleted" in en
+
+
+def test_join_page_joins_and_shows_the_waiting_page(client):
+    code = open_class(client)
+    r = client.post("/join", data={"code": code.lower(), "nickname": "小明"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/classroom-here"
+    assert client.cookies.get("pg_class") == code
+    assert code in client.get("/classroom-here").text
+    r = client.post("/join", data={"code": "ZZZZZZ", "nickname": "小明"})
+    assert r.status_code == 404 and "找不到這堂課" in r.text
+
+
+def test_teacher_signs_in_with_the_printed_link_and_sees_the_qr_code(client):
+    r = client.get(f"/classroom?token={TEACHER}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/classroom"
+    assert TEACHER not in r.headers["set-cookie"]
+    r = client.post("/classroom/new", follow_redirects=False)
+    code = r.headers["location"].rsplit("/", 1)[1]
+    page = client.get(f"/classroom/{code}")
+    assert page.status_code == 200 and "<svg" in page.text and f">{code}<" in page.text
+    client.cookies.clear()
+    assert client.get("/classroom?token=wrong").status_code == 403
+    assert client.get(f"/classroom/{code}").status_code == 403
