@@ -72,8 +72,19 @@ class Answer:
     ms: float
 
     @property
+    def short(self) -> str:
+        return short_title(self.title)
+
+    @property
     def confidence(self) -> float:
         return self.probabilities[self.prediction]
+
+
+def short_title(title: str) -> str:
+    """"CNN（卷積）16→32…" → "CNN": the first word, for the one-line summary."""
+    for mark in ("（", " (", " "):
+        title = title.split(mark)[0]
+    return title[:24]
 
 
 def query_string(state: DigitsState) -> str:
@@ -139,7 +150,7 @@ def page_context(request: Request, models: ModelRegistry, browser: str, state: D
         "model_id": main.id,
         "vs_id": vs.id if vs else "none",
         "pixels": None,
-        "answers": [{"title": m.title(_.lang), "id": m.id} for m in ([main, vs] if vs else [main])],
+        "answers": [{"title": m.title(_.lang), "short": short_title(m.title(_.lang)), "id": m.id} for m in ([main, vs] if vs else [main])],
         "one_hot_digit": 7,
         "strings": _.many("digits.readout", "digits.readout_hint", "digits.error_offline", "digits.working"),
     }

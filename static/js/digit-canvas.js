@@ -43,6 +43,7 @@
     var current = null;    // the stroke under the pointer
     var pointerId = null;
     var lastEmit = 0, trailing = null;
+    var pending = 0;       // changes being encoded (container's data-pending: tests wait for 0)
 
     canvas.style.touchAction = "none";  // no scroll, no pinch-zoom while drawing
     canvas.classList.add("digit-canvas");
@@ -95,7 +96,11 @@
       lastEmit = Date.now();
       clearTimeout(trailing);
       trailing = null;
+      pending++;
+      container.setAttribute("data-pending", pending);
       toBlob().then(function (blob) {
+        pending--;
+        container.setAttribute("data-pending", pending);
         var detail = { blob: blob, reason: reason, empty: !blob };
         onChange(blob, detail);
         container.dispatchEvent(new CustomEvent("digitcanvas:change", { detail: detail }));

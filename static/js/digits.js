@@ -11,6 +11,7 @@
   var form = document.getElementById("digits-models");
   var brushInput = document.getElementById("digits-brush");
   var emptyResult = result.innerHTML;
+  var emptyQuick = document.getElementById("digits-quick").cloneNode(true);
   var showNumbers = false;
   var inFlight = false, waiting = null, latest = 0;
 
@@ -21,11 +22,13 @@
       if (!blob) {  // cleared or undone to nothing: back to the empty answer
         waiting = null;
         result.innerHTML = emptyResult;
+        document.getElementById("digits-quick").replaceWith(emptyQuick.cloneNode(true));
         setStatus("");
         wirePixels();
         return;
       }
       waiting = { blob: blob, seq: latest };
+      lab.setAttribute("data-latest", latest);
       send();
     }
   });
@@ -52,8 +55,10 @@
       .then(function (r) {
         if (job.seq < latest && waiting) return;  // a newer drawing is already waiting
         if (pad.isEmpty()) return;
+        lab.setAttribute("data-shown", job.seq);
         if (r.ok) {
           result.innerHTML = r.html;
+          moveOutOfBand();
           setStatus("");
           wirePixels();
         } else {  // a translated error fragment (e.g. "draw a digit first")
@@ -70,9 +75,17 @@
       });
   }
 
+  // Parts of the fragment that belong elsewhere on the page (htmx's out-of-band swap, by id).
+  function moveOutOfBand() {
+    result.querySelectorAll("[data-oob]").forEach(function (el) {
+      var old = document.getElementById(el.id);
+      if (old && old !== el) old.replaceWith(el);
+    });
+  }
+
   function repredict() {
     pad.toBlob().then(function (blob) {
-      if (blob) { latest++; waiting = { blob: blob, seq: latest }; send(); }
+      if (blob) { latest++; waiting = { blob: blob, seq: latest }; lab.setAttribute("data-latest", latest); send(); }
     });
   }
 
