@@ -29,7 +29,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
         return [lo]
     raw = (hi - lo) / max(count, 1)
     power = 10 ** math.floor(math.log10(raw))
-    spacing = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    spacing = min((m * power for m in (1, 2, 5, 10)), key=lambda step: abs(math.log(step / raw)))
     first = math.ceil(lo / spacing - 1e-9)
     ticks = []
     k = first
