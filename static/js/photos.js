@@ -1,0 +1,160 @@
+// The photo lab: pick, drop, paste or snap a photo; the server answers with the result fragment.
+// The photo goes to the server in the request body only; nothing is stored on either side.
+(function () {
+  "use strict";
+  var lab = document.getElementById("photos-lab");
+  if (!lab) return;
+  var strings = JSON.parse(lab.getAttribute("data-strings") || "{}");
+  var maxBytes = parseInt(lab.getAttribute("data-max-bytes"), 10) || 15 * 1024 * 1024;
+  var form = document.getElementById("photos-form");
+  var result = document.getElementById("photos-result");
+  var status = document.getElementById("photos-status");
+  var modelSelect = document.getElementById("photos-model");
+  var drop = document.getElementById("photos-drop");
+  var preview = document.getElementById("photos-preview");
+  var previewImg = document.getElementById("photos-preview-img");
+  var lastPhoto = null; // the learner's photo, kept in memory to re-ask another model
+  var previewUrl = null;
+
+  function say(text) { status.textContent = text || ""; }
+
+  function showPreview(blob) {
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = blob ? URL.createObjectURL(blob) : null;
+    preview.hidden = !blob;
+    if (blob) previewImg.src = previewUrl; else previewImg.removeAttribute("src");
+  }
+
+  function setUrl(example) {
+    var q = new URLSearchParams({ model: modelSelect.value });
+    if (example) q.set("example", example);
+    history.replaceState(null, "", "/photos?" + q.toString());
+  }
+
+  function swap(html) {
+    result.innerHTML = html;
+    if (window.htmx) window.htmx.process(result);
+  }
+
+  function send(blob, name) {
+    var body = new FormData();
+    body.append("image", blob, name || "photo.jpg");
+    body.append("model", modelSelect.value);
+    say(strings["photos.sending"]);
+    lab.classList.add("busy");
+    return fetch(lab.getAttribute("data-classify-url"), { method: "POST", body: body, headers: { "HX-Request": "true" } })
+      .then(function (r) { return r.text(); })
+      .then(function (html) { swap(html); say(""); setUrl(null); })
+      .catch(function () { say(strings["app.offline"]); })
+      .then(function () { lab.classList.remove("busy"); });
+  }
+
+  // Photos over the upload limit (a 50-megapixel phone photo) are shrunk here first.
+  function shrink(file) {
+    if (file.size <= maxBytes || !window.createImageBitmap) return Promise.resolve(file);
+    return createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(1, 2048 / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.9); });
+    }).then(function (blob) { say(strings["photos.shrunk"]); return blob; }, function () { return file; });
+  }
+
+  function use(file) {
+    if (!file) return;
+    shrink(file).then(function (blob) {
+      lastPhoto = { blob: blob, name: file.name || "photo.jpg" };
+      showPreview(blob);
+      document.querySelectorAll(".photos-thumb.current").forEach(function (a) { a.classList.remove("current"); });
+      send(blob, lastPhoto.name);
+    });
+  }
+
+  ["photos-file", "photos-capture"].forEach(function (id) {
+    var input = document.getElementById(id);
+    input.addEventListener("change", function () { use(input.files && input.files[0]); input.value = ""; });
+  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); });
+
+  // Drag and drop, and paste (a screenshot, or an image copied from another page).
+  ["dragenter", "dragover"].forEach(function (type) {
+    drop.addEventListener(type, function (e) { e.preventDefault(); drop.classList.add("dragging"); });
+  });
+  ["dragleave", "drop"].forEach(function (type) {
+    drop.addEventListener(type, function () { drop.classList.remove("dragging"); });
+  });
+  drop.addEventListener("drop", function (e) {
+    e.preventDefault();
+    var files = e.dataTransfer && e.dataTransfer.files;
+    if (files && files.length) use(files[0]);
+  });
+  document.addEventListener("paste", function (e) {
+    var items = (e.clipboardData && e.clipboardData.items) || [];
+    for (var i = 0; i < items.length; i++) {
+      if (items[i].kind === "file" && items[i].type.indexOf("image/") === 0) { use(items[i].getAsFile()); e.preventDefault(); return; }
+    }
+  });
+
+  // A live camera (getUserMedia), where the browser offers one: snap a frame, classify it.
+  var startBtn = document.getElementById("photos-camera-start");
+  var camera = document.getElementById("photos-camera");
+  var video = document.getElementById("photos-video");
+  var stream = null;
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) startBtn.hidden = false;
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    stream = null;
+    video.srcObject = null;
+    camera.hidden = true;
+  }
+  startBtn.addEventListener("click", function () {
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false }).then(function (s) {
+      stream = s;
+      video.srcObject = s;
+      camera.hidden = false;
+    }, function () { say(strings["photos.camera_denied"]); });
+  });
+  document.getElementById("photos-camera-stop").addEventListener("click", stopCamera);
+  document.getElementById("photos-camera-snap").addEventListener("click", function () {
+    if (!stream || !video.videoWidth) return;
+    var canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob(function (blob) { use(new File([blob], "camera.jpg", { type: "image/jpeg" })); }, "image/jpeg", 0.92);
+  });
+
+  // Another model: ask again about the same photo (or the same example).
+  modelSelect.addEventListener("change", function () {
+    var answer = result.querySelector("[data-example]");
+    if (lastPhoto && !answer) { send(lastPhoto.blob, lastPhoto.name); return; }
+    var example = answer && answer.getAttribute("data-example");
+    if (example) showExample(example, false); else setUrl(null);
+  });
+  // An example: its fragment from /photos/result, and its address in the bar (a teacher can share it).
+  function showExample(example, push) {
+    var q = new URLSearchParams({ model: modelSelect.value, example: example }).toString();
+    say(strings["photos.sending"]);
+    return fetch("/photos/result?" + q, { headers: { "HX-Request": "true" } })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        swap(html);
+        say("");
+        if (push) history.pushState({ example: example }, "", "/photos?" + q); else setUrl(example);
+      })
+      .catch(function () { say(strings["app.offline"]); });
+  }
+  document.addEventListener("click", function (e) {
+    var thumb = e.target.closest && e.target.closest(".photos-thumb");
+    if (!thumb || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    lastPhoto = null;
+    showPreview(null);
+    document.querySelectorAll(".photos-thumb.current").forEach(function (a) { a.classList.remove("current"); });
+    thumb.classList.add("current");
+    showExample(thumb.getAttribute("data-example"), true);
+  });
+  window.addEventListener("popstate", function () { location.reload(); });
+})();
