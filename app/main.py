@@ -16,7 +16,7 @@ from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, 
 
 
 # Models every request may need: loaded once at start-up, never per request.
-WARM_MODELS: list[str] = ["digits-cnn", "digits-dnn"]
+WARM_MODELS: list[str] = ["digits-cnn", "digits-dnn", "imagenet-mobilenet-v2"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
