@@ -1,0 +1,105 @@
+"""The one-neuron lab in Chromium: the lecture's example walked to 8 one "Next" at a time, the URL
+and back button, touch at 390 px, bad input shown inline, no English on the zh-TW page, screenshots."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import new_context, screenshot
+
+pytestmark = pytest.mark.browser
+
+# Words of 3+ Latin letters allowed on a zh-TW page: names of math functions, and the switch to English.
+ALLOWED_LATIN = {"relu", "tanh", "sigmoid", "gaussian", "max", "api", "english"}
+
+
+def english_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in ALLOWED_LATIN}
+
+
+def test_walk_the_lecture_example_to_8(page, live_server):
+    page.goto(live_server.url + "/neuron")
+    expect(page.locator("#step-count")).to_have_text("第 0 / 5 步")
+    expected = ["1 × 1 = 1", "2 × 3 = 6", "1 + 6 = 7", "7 + 1 = 8", "ReLU(8) = 8"]
+    for i, text in enumerate(expected, start=1):
+        page.locator("#step-next").click()
+        expect(page.locator("#step-count")).to_have_text(f"第 {i} / 5 步")
+        current = page.locator(".walk-step.current")
+        expect(current).to_contain_text(text)  # each step shows its numbers, and only one step is current
+    expect(page.locator("#neuron-output")).to_have_text("8")
+    expect(page.locator("#step-next")).to_be_disabled()
+    assert page.url.endswith("/neuron?x=1&x=3&w=1&w=2&b=1&activation=relu&reveal=5")
+    assert page.locator("#phi-chart circle.dot").count() == 1  # the point (8, 8) on the ReLU plot
+    # the back button walks back through the steps, and a reload keeps the state
+    page.go_back()
+    expect(page.locator("#step-count")).to_have_text("第 4 / 5 步")
+    page.reload()
+    expect(page.locator("#step-count")).to_have_text("第 4 / 5 步")
+
+
+def test_show_all_then_change_numbers(page, live_server):
+    page.goto(live_server.url + "/neuron")
+    page.locator("#step-all").click()
+    expect(page.locator("#neuron-output")).to_have_text("8")
+    page.locator("#b").fill("-10")
+    page.locator("#b").press("Enter")  # Enter recomputes (and does not press "Add an input")
+    expect(page.locator("#neuron-output")).to_have_text("0")  # ReLU(−3) = 0
+    assert page.locator("#x3").count() == 0
+    assert "b=-10" in page.url
+    page.locator("#activation").select_option("linear")
+    expect(page.locator("#neuron-output")).to_have_text("−3")
+
+
+def test_by_touch_at_390_px_with_bad_input_inline(phone_page, live_server):
+    page = phone_page
+    page.goto(live_server.url + "/neuron")
+    page.locator("#add-input").tap()
+    expect(page.locator("#x3")).to_be_visible()
+    page.locator("#step-all").tap()
+    expect(page.locator("#step-count")).to_have_text("第 6 / 6 步")
+    expect(page.locator("#neuron-output")).to_have_text("9")  # 1 + 6 + 1·1 + 1
+    page.locator("#w1").fill("5000")
+    page.locator("#w1").press("Enter")
+    error = page.locator("#neuron-error .error-box")
+    expect(error).to_contain_text("太大了")  # inline, in the page's language
+    expect(page.locator("#neuron-output")).to_have_text("9")  # the last good answer stays
+    page.locator("#w1").fill("2")
+    page.locator("#w1").press("Enter")
+    expect(page.locator("#neuron-output")).to_have_text("10")  # the page keeps working…
+    expect(error).to_have_count(0)  # …and the error is gone
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+
+
+def test_no_english_on_the_chinese_page(page, live_server):
+    page.goto(live_server.url + "/neuron?activation=gaussian&reveal=5")
+    page.locator("#lang-switch").click()  # to English…
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("One neuron")
+    assert len(english_words(page.locator("body").inner_text())) > 20  # the check below can see English
+    page.locator("#lang-switch").click()  # …and back
+    expect(page.locator("html")).to_have_attribute("lang", "zh-TW")
+    assert "reveal=5" in page.url  # the switch keeps the lab's state
+    for url in ("/neuron?activation=gaussian&reveal=5", "/neuron?x=1&x=2&x=3&w=1&w=1&w=1&activation=sigmoid&reveal=6"):
+        page.goto(live_server.url + url)
+        assert english_words(page.locator("body").inner_text()) == set(), url
+        page.locator("#step-back").click()
+        expect(page.locator(".walk-step.current")).to_have_count(1)
+        assert english_words(page.locator("body").inner_text()) == set(), url
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+@pytest.mark.parametrize("width", [390, 1920])
+def test_screenshots(browser, live_server, lang, width):
+    context = new_context(browser, width=width, height=900, lang=lang, touch=width < 500)
+    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/neuron?reveal=4")
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        screenshot(page, f"neuron-{width}-{lang}")
+    finally:
+        external = context.guard.external
+        context.close()
+    assert not external
