@@ -27,11 +27,13 @@ class Preset:
 
 
 PRESETS = [
-    Preset("neuron-w12-b1", "neuron", {"w1": 1, "w2": 2, "b": 1}, "classroom.preset_neuron"),
+    Preset("neuron-w12-b1", "neuron", {"w": [1, 2], "b": 1}, "classroom.preset_neuron"),
     Preset("digits-draw-7", "digits", {"target": 7}, "classroom.preset_draw7"),
     Preset("digits-draw-3", "digits", {"target": 3}, "classroom.preset_draw3"),
-    Preset("descent-eta", "descent", {}, "classroom.preset_descent"),
-    Preset("train-design", "train", {}, "classroom.preset_train"),
+    Preset("descent-eta", "descent", {"loss": "quadratic", "eta": 0.1}, "classroom.preset_descent"),
+    Preset("train-cnn", "train", {"architecture": "cnn", "blocks": 2, "filters": [16, 32], "dense_count": 1,
+                                  "dense": [64], "optimizer": "adam", "loss": "categorical_crossentropy",
+                                  "learning_rate": 0.001, "epochs": 2}, "classroom.preset_train"),
     Preset("photos", "photos", {}, "classroom.preset_photos"),
 ]
 
@@ -43,16 +45,18 @@ class BadPush(ValueError):
 
 
 def lab_paths() -> dict[str, str]:
+    """The labs that are installed on this server (a push to a missing lab would be a 404)."""
     from app.labs import all_labs
 
-    paths = dict(LAB_PATHS)
     try:
-        for lab in all_labs():
-            if lab.slug in paths:
-                paths[lab.slug] = lab.path
+        return {lab.slug: lab.path for lab in all_labs() if lab.slug in LAB_PATHS}
     except Exception:  # a lab module being written by someone else must not stop a class
-        pass
-    return paths
+        return dict(LAB_PATHS)
+
+
+def available_presets() -> list[Preset]:
+    paths = lab_paths()
+    return [p for p in PRESETS if p.lab in paths]
 
 
 def _scalar(value: Any) -> str:

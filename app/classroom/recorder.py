@@ -67,7 +67,9 @@ def compact(lab: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         verdict = _first(payload, "verdict", "outcome", "status")
         if verdict is None and "converged" in payload:
             verdict = "converged" if payload["converged"] else "diverged"
-        return {"eta": eta, "verdict": _short(verdict, 30) or "unknown"}
+        if verdict == "start":
+            return None  # no step taken yet: nothing to show
+        return {"eta": eta, "verdict": _short(verdict, 30) or "unknown", "loss": _short(payload.get("loss"), 30)}
     if lab == "train":
         accuracy = _number(_first(payload, "test_accuracy", "accuracy", "val_accuracy"))
         if accuracy is None:
@@ -96,3 +98,27 @@ def compact(lab: str, payload: dict[str, Any]) -> dict[str, Any] | None:
     if lab == "neuron":
         return {k: _short(v, 40) for k, v in list(payload.items())[:8] if isinstance(v, (int, float, str))}
     return None
+
+
+def describe_job(url: str, job_id: str) -> dict[str, Any]:
+    """A finished training job's design ("CNN 16-32-64 / 64") and training time, from the jobs
+    table (the train lab publishes only the job's id, accuracy and size)."""
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.jobs.models import Job
+    from app.ml.design import TrainDesign, describe
+
+    with session_scope(url) as s:
+        job = s.scalar(select(Job).where(Job.id == job_id))
+        if job is None:
+            return {}
+        out: dict[str, Any] = {}
+        try:
+            design = TrainDesign(**{k: v for k, v in (job.params or {}).items() if k in TrainDesign.model_fields})
+            out["design"] = f"{describe(design)}, {design.activation}, {design.optimizer}, {design.epochs} epochs"
+        except Exception:
+            out["design"] = _short((job.params or {}).get("architecture"), 40)
+        if job.started and job.finished:
+            out["seconds"] = round((job.finished - job.started).total_seconds(), 1)
+        return out

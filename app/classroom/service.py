@@ -23,7 +23,7 @@ from app.classroom import store
 from app.classroom.codes import token_hash
 from app.classroom.hub import Hub
 from app.classroom.ratelimit import STUDENT_COOKIE, RateLimiter
-from app.classroom.recorder import RECORDED_LABS, compact
+from app.classroom.recorder import RECORDED_LABS, compact, describe_job
 from app.classroom.tables import ClassResult, ClassSession
 from app.db import session_scope
 from app.settings import Settings
@@ -153,6 +153,11 @@ class ClassroomService:
             except Exception:
                 log.exception("could not keep a %s result", lab)
                 continue
+            if kept is not None and lab == "train" and kept.get("job") and not kept.get("design"):
+                try:
+                    kept.update({k: v for k, v in describe_job(self.url, kept["job"]).items() if v is not None})
+                except Exception:
+                    log.exception("could not describe training job %s", kept["job"])
             if kept is not None:
                 rows.append((ref, lab, kept, at))
         if not rows:

@@ -48,31 +48,35 @@ def digits_view(url: str, klass: ClassSession) -> dict[str, Any]:
 
 # The descent chart: x = log10(η) from 10⁻⁴ to 10¹, one lane per verdict.
 ETA_MIN_LOG, ETA_MAX_LOG = -4.0, 1.0
-VERDICT_ORDER = ("converged", "slow", "oscillating", "diverged")
-CHART_W, CHART_H, LEFT, RIGHT, TOP, LANE = 760, 0, 150, 20, 20, 56
+VERDICT_ORDER = ("converged", "local", "converging", "oscillating", "diverged")
+CHART_W, LEFT, RIGHT, TOP, LANE = 760, 170, 20, 20, 50
 
 
 def verdict_lane(verdict: str) -> str:
+    """app/nn/descent.py's verdicts → the chart's lanes (stalled and converging: not there yet)."""
     v = verdict.lower()
-    if v.startswith("conver") or v in ("ok", "good"):
+    if v == "converged":
         return "converged"
-    if "slow" in v or "not" in v:
-        return "slow"
-    if "oscil" in v or "zigzag" in v:
+    if "local" in v:
+        return "local"
+    if "oscil" in v:
         return "oscillating"
-    if "diver" in v or "explod" in v or "nan" in v or "inf" in v:
+    if "diver" in v:
         return "diverged"
-    return "slow"
+    return "converging"
 
 
 def descent_view(url: str, klass: ClassSession) -> dict[str, Any]:
     lanes = list(VERDICT_ORDER)
     points, counts = [], {lane: 0 for lane in lanes}
     width = CHART_W - LEFT - RIGHT
-    for i, r in enumerate(store.results(url, klass.id, "descent", DESCENT_POINTS)):
+    seen = set()
+    for r in store.results(url, klass.id, "descent", DESCENT_POINTS * 4):
         eta = r["eta"]
-        if eta <= 0:
-            continue
+        key = (r["nickname"], eta, r.get("loss"))
+        if eta <= 0 or key in seen or len(seen) >= DESCENT_POINTS:
+            continue  # a student's latest verdict for each η they tried
+        seen.add(key)
         lane = verdict_lane(r["verdict"])
         counts[lane] += 1
         x_log = min(max(math.log10(eta), ETA_MIN_LOG), ETA_MAX_LOG)

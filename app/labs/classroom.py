@@ -77,7 +77,7 @@ def projector(code: str, request: Request, settings: SettingsDep, view: ViewLab 
     ctx = _class_context(request, settings, code)
     url, reachable = auth.join_url(request, settings, ctx["code"])
     ctx.update(join_url=url, join_base=url.split("/join")[0] + "/join", lan_reachable=reachable, qr=qr_svg(url),
-               presets=presets.PRESETS, view=view, students=store.students(settings.database_url_resolved, ctx["klass"].id),
+               presets=presets.available_presets(), view=view, students=store.students(settings.database_url_resolved, ctx["klass"].id),
                connected=request.app.state.classroom.hub.subscribers(f"class:{ctx['code']}"),
                data=views.VIEWS[view](settings.database_url_resolved, ctx["klass"]), pushed=None)
     return render(request, "classroom_projector.html", ctx)

@@ -178,3 +178,39 @@ def test_teacher_signs_in_with_the_printed_link_and_sees_the_qr_code(client):
     client.cookies.clear()
     assert client.get("/classroom?token=wrong").status_code == 403
     assert client.get(f"/classroom/{code}").status_code == 403
+
+
+def test_learning_rates_the_class_tried_against_what_happened(client):
+    code = open_class(client)
+    join(client, code, "小華")
+    for eta in (0.01, 0.1, 0.3, 1.2):
+        r = client.post("/api/descent", json={"loss": "quadratic", "w0": 5, "eta": eta, "steps": 30})
+        assert r.status_code == 200
+    client.app.state.classroom.flush()
+    view = client.get(f"/api/classes/{code}/views/descent", headers=AS_TEACHER).json()
+    lanes = {p["eta"]: p["lane"] for p in view["points"]}
+    assert lanes[0.3] == "converged" and lanes[0.01] == "converging" and lanes[1.2] == "diverged"
+    html = client.get(f"/classroom/{code}/view/descent", headers={**AS_TEACHER, "accept-language": "en"}).text
+    assert "<svg" in html and "Diverged" in html and "小華: η = 1.2" in html
+
+
+def test_leaderboard_of_the_classs_trained_networks(client, settings):
+    from datetime import datetime, timedelta, timezone
+
+    from app.jobs.models import Job
+
+    code = open_class(client)
+    join(client, code, "設計師")
+    started = datetime.now(timezone.utc) - timedelta(seconds=42)
+    with session_scope(settings.database_url_resolved) as s:  # a job a worker finished
+        s.add(Job(id="job1", kind="train", owner=client.cookies.get("pg_browser") or "", status="succeeded",
+                  params={"architecture": "cnn", "epochs": 2, "optimizer": "adam"}, started=started,
+                  finished=started + timedelta(seconds=42), result={"test_accuracy": 0.987, "parameters": 56_714}))
+    client.get("/train/jobs/job1")  # the first look at a finished job announces it
+    client.app.state.classroom.flush()
+    board = client.get(f"/api/classes/{code}/views/train", headers=AS_TEACHER).json()
+    row = board["rows"][0]
+    assert row["nickname"] == "設計師" and row["accuracy"] == pytest.approx(0.987) and row["params"] == 56_714
+    assert row["seconds"] == pytest.approx(42) and row["design"].startswith("CNN 16-32-64")
+    html = client.get(f"/classroom/{code}/view/train", headers=AS_TEACHER).text
+    assert "98.7%" in html and "56,714" in html

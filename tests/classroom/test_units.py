@@ -61,10 +61,14 @@ def test_what_is_kept_of_a_digit_result_is_the_drawing_and_the_answer():
 
 
 def test_descent_and_training_results_are_read_whatever_the_lab_calls_them():
-    assert recorder.compact("descent", {"eta": 0.1, "verdict": "converged", "path": [1, 2, 3]}) == {"eta": 0.1, "verdict": "converged"}
+    kept = recorder.compact("descent", {"eta": 0.1, "verdict": "converged", "loss": "quadratic", "path": [1, 2, 3]})
+    assert kept == {"eta": 0.1, "verdict": "converged", "loss": "quadratic"}
+    assert recorder.compact("descent", {"eta": 0.1, "verdict": "start"}) is None  # no step taken yet
     assert recorder.compact("descent", {"eta": "nan"}) is None
     job = recorder.compact("train", {"test_accuracy": 97.5, "params": 1234, "seconds": 12.5, "design": ["dense 64", "dense 10"]})
     assert job["accuracy"] == pytest.approx(0.975) and job["design"] == "dense 64 → dense 10"
+    job = recorder.compact("train", {"job": "j1", "test_accuracy": 0.98, "parameters": 80_000, "model_id": "m"})
+    assert job["params"] == 80_000 and job["job"] == "j1"  # the design and time come from the jobs table
 
 
 def test_hub_fans_out_one_frame_and_drops_a_reader_that_stopped_reading():
