@@ -7,7 +7,9 @@ string — which model, which example photo:
 
     /photos?model=imagenet-mobilenet-v2&example=chelsea
 
-An uploaded photo cannot live in a URL; it is classified in memory and never written to disk.
+An uploaded photo cannot live in a URL; it is classified in memory and never written to disk
+(Starlette would spool an upload over 1 MB to a temporary file: read_photo_form() keeps it in
+memory and stops reading past the 15 MB limit).
 `model` may be any manifest of task "photos": the ImageNet models, or a learner's own classifier
 (its manifest carries `labels`), see app/ml/photos.classify().
 """
@@ -18,9 +20,13 @@ import time
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from app.deps import BrowserIdDep, ModelsDep
 from app.events import publish_result
@@ -88,14 +94,60 @@ def run_model(models: ModelRegistry, manifest: Manifest, data: bytes, top: int) 
         raise UserError("photos.error_model_missing", 503, model=manifest.id) from exc
 
 
-def read_upload(image: UploadFile | None) -> bytes:
-    """The upload's bytes, in memory only; at most 15 MB are read."""
-    if image is None:
+class ClassifyForm(BaseModel):
+    """The form fields that come with an uploaded photo."""
+
+    model: ModelId = Field(DEFAULT_MODEL, description="a photo model id (default: ImageNet MobileNetV2)")
+    top: int = Field(5, ge=1, le=10, description="how many classes to return (1–10)")
+
+
+class _InMemoryMultiPart(MultiPartParser):
+    spool_max_size = photo_ml.MAX_UPLOAD_BYTES + (1 << 20)  # never roll over to a temporary file
+
+
+MAX_BODY = photo_ml.MAX_UPLOAD_BYTES + 64 * 1024  # the photo plus the form's other fields
+
+
+async def _at_most(stream, limit: int):
+    total = 0
+    async for chunk in stream:
+        total += len(chunk)
+        if total > limit:
+            raise UserError("photos.error_too_large", 413, mb=photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024))
+        yield chunk
+
+
+async def read_photo_form(request: Request) -> tuple[bytes, ClassifyForm]:
+    """The uploaded photo's bytes (in memory only) and the form's other fields."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UserError("photos.error_no_image")
-    data = image.file.read(photo_ml.MAX_UPLOAD_BYTES + 1)
-    if len(data) > photo_ml.MAX_UPLOAD_BYTES:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
         raise UserError("photos.error_too_large", 413, mb=photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024))
-    return data
+    parser = _InMemoryMultiPart(request.headers, _at_most(request.stream(), MAX_BODY), max_files=1, max_fields=10)
+    try:
+        form = await parser.parse()
+    except MultiPartException:
+        raise UserError("photos.error_no_image") from None
+    try:
+        image = form.get("image")
+        data = await image.read() if isinstance(image, UploadFile) else b"" if image == "" else None
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and k in ClassifyForm.model_fields}
+    finally:
+        await form.close()
+    if data is None:
+        raise UserError("photos.error_no_image")
+    try:
+        return data, ClassifyForm(**fields)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+
+
+MULTIPART_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["image"],
+    "properties": {"image": {"type": "string", "format": "binary", "description": "the photo (at most 15 MB)"},
+                   **{name: {k: v for k, v in schema.items() if k != "title"}
+                      for name, schema in ClassifyForm.model_json_schema()["properties"].items()}}}}}}}
 
 
 def example_bytes(example: str) -> bytes:
@@ -189,38 +241,45 @@ def photos_example_fragment(request: Request, models: ModelsDep, state: Annotate
     return response
 
 
-@router.post("/photos/classify", response_class=HTMLResponse,
-             summary="The photo lab: an uploaded photo's answer (htmx fragment; a whole page without JavaScript)")
-def photos_upload_fragment(request: Request, models: ModelsDep, browser: BrowserIdDep,
-                           image: UploadFile | None = File(None, description="the photo"),
-                           model: str = Form(DEFAULT_MODEL, max_length=80)):
+def _upload_fragment(request: Request, models: ModelRegistry, browser: str, data: bytes, form: ClassifyForm):
     started = time.perf_counter()
-    manifest = find_model(models, model)
-    result = run_model(models, manifest, read_upload(image), 5)
+    manifest = find_model(models, form.model)
+    result = run_model(models, manifest, data, 5)
     announce(request, result, "upload")
     ctx = result_context(request, result)
     if request.headers.get("hx-request") == "true":
         response = render(request, "partials/photos_result.html", ctx)
-    else:
+    else:  # a form posted without JavaScript: the whole page
         response = render(request, "photos.html", {**page_context(request, models, browser, manifest.id, None), **ctx})
     response.headers["Server-Timing"] = server_timing(result, started)
     return response
 
 
-@router.post("/api/photos/classify", response_model=PhotoAnswer,
+@router.post("/photos/classify", response_class=HTMLResponse, openapi_extra=MULTIPART_DOC,
+             summary="The photo lab: an uploaded photo's answer (htmx fragment; a whole page without JavaScript)")
+async def photos_upload_fragment(request: Request, models: ModelsDep, browser: BrowserIdDep):
+    data, form = await read_photo_form(request)
+    return await run_in_threadpool(_upload_fragment, request, models, browser, data, form)
+
+
+def _api_answer(request: Request, models: ModelRegistry, data: bytes, form: ClassifyForm) -> JSONResponse:
+    started = time.perf_counter()
+    manifest = find_model(models, form.model)
+    result = run_model(models, manifest, data, form.top)
+    announce(request, result, "api")
+    body = PhotoAnswer(model=manifest.id, predictions=[PhotoPrediction(**p.as_json()) for p in result.predictions])
+    return JSONResponse(body.model_dump(), headers={"Server-Timing": server_timing(result, started)})
+
+
+@router.post("/api/photos/classify", response_model=PhotoAnswer, openapi_extra=MULTIPART_DOC,
              summary="Classify a photo: image → the top classes with English and Traditional Chinese labels",
              responses={404: {"description": "no such model"},
                         413: {"description": "upload over 15 MB, or too many pixels (a decompression bomb)"},
                         415: {"description": "not an image we read (JPEG, PNG, WebP, GIF, BMP, HEIC), e.g. a PDF"},
-                        422: {"description": "empty, truncated, tiny (under 32 px) or animated image; bad `top`"},
+                        422: {"description": "no, empty, truncated, tiny (under 32 px) or animated image; bad `top`"},
                         503: {"description": "the model file is not downloaded and cannot be now"}})
-def photos_api(request: Request, models: ModelsDep,
-               image: UploadFile | None = File(None, description="the photo (at most 15 MB)"),
-               model: str = Form(DEFAULT_MODEL, max_length=80, description="a photo model id (default: ImageNet MobileNetV2)"),
-               top: int = Form(5, ge=1, le=10, description="how many classes to return (1–10)")):
-    started = time.perf_counter()
-    manifest = find_model(models, model)
-    result = run_model(models, manifest, read_upload(image), top)
-    announce(request, result, "api")
-    body = PhotoAnswer(model=manifest.id, predictions=[PhotoPrediction(**p.as_json()) for p in result.predictions])
-    return JSONResponse(body.model_dump(), headers={"Server-Timing": server_timing(result, started)})
+async def photos_api(request: Request, models: ModelsDep):
+    """Multipart fields: `image` (the photo), optional `model` (a photo model id) and `top` (1–10, default 5).
+    Predictions are sorted by probability; `class_index` is ImageNet's standard 0–999 index."""
+    data, form = await read_photo_form(request)
+    return await run_in_threadpool(_api_answer, request, models, data, form)
