@@ -1,0 +1,108 @@
+/* Your drawing inside the CNN: the drawing pad (digit-canvas.js) → POST /conv/digit/layers →
+ * every layer's feature maps. At most one request in flight; only the newest drawing waits.
+ * Brush size and colour scale live in the URL (replaceState). Tapping a map enlarges it. */
+(function () {
+  "use strict";
+  var lab = document.getElementById("cnn-lab");
+  if (!lab || !window.DigitCanvas) return;
+  var strings = JSON.parse(lab.getAttribute("data-strings") || "{}");
+  var layers = document.getElementById("cnn-layers");
+  var status = document.getElementById("cnn-status");
+  var form = document.getElementById("cnn-form");
+  var brush = document.getElementById("cnn-brush");
+  var empty = layers.innerHTML;
+  var inFlight = false, waiting = null;
+
+  var pad = DigitCanvas.create(document.getElementById("cnn-pad"), {
+    brush: Number(brush.value),
+    onChange: function (blob) {
+      if (!blob) { waiting = null; layers.innerHTML = empty; setStatus(""); return; }
+      waiting = blob;
+      send();
+    }
+  });
+
+  function scale() { return form.querySelector("input[name=scale]:checked").value; }
+
+  function setStatus(text, isError) {
+    status.textContent = text;
+    status.classList.toggle("error-box", !!isError);
+  }
+
+  function send() {
+    if (inFlight || !waiting) return;
+    var blob = waiting;
+    waiting = null;
+    inFlight = true;
+    lab.classList.add("busy");
+    var data = new FormData();
+    data.append("image", blob, "digit.png");
+    data.append("scale", scale());
+    fetch(lab.getAttribute("data-layers-url"), { method: "POST", body: data, headers: { "HX-Request": "true" } })
+      .then(function (r) { return r.text().then(function (html) { return { ok: r.ok, html: html }; }); })
+      .then(function (r) {
+        if (pad.isEmpty()) return;
+        if (r.ok) {
+          layers.innerHTML = r.html;
+          setStatus("");
+        } else {  // a translated error fragment ("draw a digit first" …)
+          var tmp = document.createElement("div");
+          tmp.innerHTML = r.html;
+          setStatus(tmp.textContent.trim(), true);
+        }
+      })
+      .catch(function () { setStatus(strings["conv.digit.offline"], true); })
+      .then(function () {
+        inFlight = false;
+        lab.classList.remove("busy");
+        send();
+      });
+  }
+
+  function resend() {
+    pad.toBlob().then(function (blob) { if (blob) { waiting = blob; send(); } });
+  }
+
+  function saveState() {
+    var q = new URLSearchParams({ brush: brush.value, scale: scale() });
+    history.replaceState(null, "", location.pathname + "?" + q.toString());
+  }
+
+  document.getElementById("cnn-undo").addEventListener("click", function () { pad.undo(); });
+  document.getElementById("cnn-clear").addEventListener("click", function () { pad.clear(); });
+  brush.addEventListener("input", function () { pad.setBrush(brush.value); saveState(); });
+  form.addEventListener("change", function (e) {
+    if (e.target.name === "scale") { saveState(); resend(); }
+  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); });
+
+  // Tap a feature map: see it large (and, for conv1, the filter that made it, with its numbers).
+  var dialog = document.getElementById("fmap-dialog");
+  layers.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest(".fmap");
+    if (!button || !dialog) return;
+    document.getElementById("fmap-title").textContent = button.getAttribute("data-title");
+    document.getElementById("fmap-img").src = button.querySelector("img").src;
+    document.getElementById("fmap-caption").textContent =
+      strings["conv.digit.max"].replace("{max}", button.getAttribute("data-max"));
+    var filter = document.getElementById("fmap-filter");
+    var weights = button.getAttribute("data-weights");
+    filter.hidden = !weights;
+    if (weights) {
+      document.getElementById("fmap-filter-img").src = button.querySelector("img.filter").src;
+      var table = document.getElementById("fmap-weights");
+      table.innerHTML = "";
+      JSON.parse(weights).forEach(function (row) {
+        var tr = table.insertRow();
+        row.forEach(function (w) {
+          var td = tr.insertCell();
+          td.textContent = String(w).replace("-", "−");
+          td.className = w < 0 ? "neg" : "pos";
+        });
+      });
+      document.getElementById("fmap-bias").textContent = "b = " + button.getAttribute("data-bias");
+    }
+    if (dialog.showModal) dialog.showModal(); else dialog.setAttribute("open", "");
+  });
+  dialog && dialog.addEventListener("click", function (e) { if (e.target === dialog) dialog.close(); });
+})();
