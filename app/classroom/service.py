@@ -166,24 +166,15 @@ class ClassroomService:
         with session_scope(self.url) as s:
             class_ids = {ref.class_id for ref, *_ in rows}
             live = dict(s.execute(select(ClassSession.id, ClassSession.digit_target).where(ClassSession.id.in_(class_ids))).all())
-            counts: dict[int, list[int]] = {}
             for ref, lab, kept, at in rows:
                 if ref.class_id not in live:
                     continue  # ended meanwhile (maybe by another process)
                 if lab == "digits":
-                    kept.setdefault("target", live[ref.class_id])
-                    if kept["target"] is not None:
-                        c = counts.setdefault(ref.class_id, [0, 0])
-                        c[0] += 1
-                        c[1] += int(kept["prediction"] == kept["target"])
+                    kept.setdefault("target", live[ref.class_id])  # the digit the class was asked for
                 s.add(ClassResult(class_id=ref.class_id, student_id=ref.id, lab=lab,
                                   payload=json.dumps(kept, separators=(",", ":")), created_at=at))
                 changed.setdefault(ref.code, set()).add(lab)
-            for class_id in class_ids & set(live):
-                total, right = counts.get(class_id, (0, 0))
-                s.execute(update(ClassSession).where(ClassSession.id == class_id).values(
-                    last_active_at=now, digits_total=ClassSession.digits_total + total,
-                    digits_right=ClassSession.digits_right + right))
+            s.execute(update(ClassSession).where(ClassSession.id.in_(class_ids & set(live))).values(last_active_at=now))
         if now - self._last_prune > 30:
             self._last_prune = now
             for class_id in class_ids:

@@ -36,7 +36,7 @@ def create_class(url: str, now: float | None = None) -> str:
         for _ in range(20):  # a collision among 190 million codes is rare; draw again if it happens
             code = new_code()
             if s.scalar(select(ClassSession.id).where(ClassSession.code == code)) is None:
-                s.add(ClassSession(code=code, created_at=now, last_active_at=now, digits_total=0, digits_right=0))
+                s.add(ClassSession(code=code, created_at=now, last_active_at=now))
                 return code
     raise RuntimeError("no free join code")
 
@@ -152,6 +152,20 @@ def results(url: str, class_id: int, lab: str, limit: int) -> list[dict[str, Any
             .join(ClassStudent, ClassStudent.id == ClassResult.student_id)
             .where(ClassResult.class_id == class_id, ClassResult.lab == lab)
             .order_by(ClassResult.id.desc()).limit(limit)
+        ).all()
+    return [{"id": i, **json.loads(p), "at": t, "nickname": n} for i, p, t, n in rows]
+
+
+def latest_per_student(url: str, class_id: int, lab: str) -> list[dict[str, Any]]:
+    """Each student's latest result of one lab, newest first (the digit lab predicts while the
+    learner draws: the last answer is the one for the finished drawing)."""
+    with session_scope(url) as s:
+        latest = (select(func.max(ClassResult.id)).where(ClassResult.class_id == class_id, ClassResult.lab == lab)
+                  .group_by(ClassResult.student_id).scalar_subquery())
+        rows = s.execute(
+            select(ClassResult.id, ClassResult.payload, ClassResult.created_at, ClassStudent.nickname)
+            .join(ClassStudent, ClassStudent.id == ClassResult.student_id)
+            .where(ClassResult.id.in_(latest)).order_by(ClassResult.id.desc())
         ).all()
     return [{"id": i, **json.loads(p), "at": t, "nickname": n} for i, p, t, n in rows]
 

@@ -22,8 +22,6 @@ class ClassSession(Base):
     last_active_at: Mapped[float] = mapped_column(Float, index=True)
     last_push: Mapped[str | None] = mapped_column(Text, default=None)  # JSON of the latest push
     digit_target: Mapped[int | None] = mapped_column(Integer, default=None)  # "everyone: draw a 7"
-    digits_total: Mapped[int] = mapped_column(Integer, default=0)  # drawings made for a target
-    digits_right: Mapped[int] = mapped_column(Integer, default=0)  # … that the network read right
 
 
 class ClassStudent(Base):

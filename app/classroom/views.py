@@ -34,16 +34,20 @@ def drawing_png(px_b64: str) -> str:
 
 
 def digits_view(url: str, klass: ClassSession) -> dict[str, Any]:
+    """Each student's latest drawing (newest first) and how often the network read the asked-for
+    digit right, counting each student's latest drawing for it once."""
+    latest = store.latest_per_student(url, klass.id, "digits")
     tiles = []
-    for r in store.results(url, klass.id, "digits", WALL_SIZE):
+    for r in latest[:WALL_SIZE]:
         target = r.get("target")
         tiles.append({
             "id": r["id"], "nickname": r["nickname"], "prediction": r["prediction"], "target": target,
             "right": None if target is None else r["prediction"] == target, "png": drawing_png(r["px"]),
         })
-    total, right = klass.digits_total or 0, klass.digits_right or 0
-    return {"tiles": tiles, "target": klass.digit_target, "total": total, "right": right,
-            "percent": round(100 * right / total) if total else None}
+    asked = [r for r in latest if klass.digit_target is not None and r.get("target") == klass.digit_target]
+    right = sum(r["prediction"] == r["target"] for r in asked)
+    return {"tiles": tiles, "target": klass.digit_target, "total": len(asked), "right": right,
+            "percent": round(100 * right / len(asked)) if asked else None, "students": len(latest)}
 
 
 # The descent chart: x = log10(η) from 10⁻⁴ to 10¹, one lane per verdict.

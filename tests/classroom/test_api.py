@@ -101,12 +101,15 @@ def test_the_wall_shows_drawings_with_what_the_network_read(client, settings):
     code = open_class(client)
     client.post(f"/api/classes/{code}/push", json={"lab": "digits", "state": {"target": 7}}, headers=AS_TEACHER)
     join(client, code, "小美")
-    r = client.post("/api/digits/predict", files={"image": ("d.png", digit_png(7), "image/png")})
+    client.post("/api/digits/predict", files={"image": ("d.png", digit_png(1), "image/png")})  # while drawing…
+    r = client.post("/api/digits/predict", files={"image": ("d.png", digit_png(7), "image/png")})  # …the finished 7
     read = r.json()["prediction"]
     client.app.state.classroom.flush()
     view = client.get(f"/api/classes/{code}/views/digits", headers=AS_TEACHER).json()
+    assert len(view["tiles"]) == 1  # one tile per student: their latest drawing
     assert view["total"] == 1 and view["right"] == int(read == 7) and view["target"] == 7
-    assert view["tiles"][0]["nickname"] == "小美" and view["tiles"][0]["png"].startswith("data:image/png;base64,")
+    assert view["tiles"][0]["nickname"] == "小美" and view["tiles"][0]["prediction"] == read
+    assert view["tiles"][0]["png"].startswith("data:image/png;base64,")
     html = client.get(f"/classroom/{code}/view/digits", headers={**AS_TEACHER, "accept-language": "en"}).text
     assert "The network read" in html and "小美" in html
 

@@ -1,0 +1,113 @@
+"""Classroom mode in real browsers: one projector and three phones (separate browser contexts,
+as separate people) join, follow the teacher's pushes, draw, and see the class end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import LiveServer, new_context, screenshot
+
+pytestmark = pytest.mark.browser
+TEACHER = "browser-test-teacher-token"
+NICKNAMES = ["小明", "<script>x</script>", "Amy"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, shared):
+    s = LiveServer(tmp_path_factory.mktemp("classroom-browser") / "data", extra_env={"PLAYGROUND_TEACHER_TOKEN": TEACHER})
+    yield s
+    s.stop()
+
+
+def person(browser, server, width, height, lang, projector=False, touch=False):
+    context = new_context(browser, width=width, height=height, lang=lang, touch=touch)
+    context.add_cookies([{"name": "lang", "value": lang, "url": server.url},
+                         {"name": "projector", "value": "1" if projector else "0", "url": server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    page.dialogs = dialogs
+    return context, page
+
+
+def draw_seven(page):
+    box = page.locator("#digit-pad canvas").bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.25 * w, y + 0.2 * h)
+    page.mouse.down()
+    for px, py in [(0.5, 0.2), (0.75, 0.2), (0.6, 0.5), (0.45, 0.85)]:
+        page.mouse.move(x + px * w, y + py * h, steps=6)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_projector_and_three_phones_follow_the_teacher(browser, server, lang):
+    contexts = []
+    try:
+        teacher_ctx, projector = person(browser, server, 1920, 1080, lang, projector=True)
+        contexts.append(teacher_ctx)
+        projector.goto(f"{server.url}/classroom?token={TEACHER}")
+        projector.locator("form[action='/classroom/new'] button").click()
+        projector.wait_for_url(re.compile(r"/classroom/[A-Z0-9]{6}$"))
+        code = projector.locator("#cr-code").inner_text().strip()
+        assert projector.locator(".cr-qr svg").count() == 1
+        screenshot(projector, f"classroom-projector-empty-1920-{lang}")
+
+        phones = []
+        for i, nickname in enumerate(NICKNAMES):
+            ctx, phone = person(browser, server, 390, 844, lang, touch=True)
+            contexts.append(ctx)
+            phone.goto(f"{server.url}/join?code={code}")
+            if i == 0:
+                screenshot(phone, f"classroom-join-390-{lang}")
+            phone.locator("#cr-nickname").fill(nickname)
+            phone.locator(".cr-join-form button[type=submit]").tap()
+            phone.wait_for_url("**/classroom-here")
+            expect(phone.locator("#classroom-badge .cr-badge-text")).to_contain_text(nickname)  # as text
+            phones.append(phone)
+        screenshot(phones[1], f"classroom-waiting-390-{lang}")
+
+        # the projector's list follows the joins by itself (event stream → htmx refresh)
+        expect(projector.locator("#cr-student-count")).to_have_attribute("data-n", "3")
+        expect(projector.locator(".cr-nick", has_text="<script>x</script>")).to_have_count(1)
+
+        # "everyone: open the neuron lab at w = (1, 2), b = 1"
+        projector.locator("button[value='neuron-w12-b1']").click()
+        expect(projector.locator(".cr-pushed-msg")).to_contain_text("/neuron?w=1&w=2&b=1")
+        for phone in phones:
+            phone.wait_for_url("**/neuron?w=1&w=2&b=1", timeout=5000)
+            expect(phone.locator("#classroom-badge .cr-badge-note")).to_be_visible()
+
+        # "everyone: draw a 7" — then the wall on the projector fills by itself
+        projector.locator("button[value='digits-draw-7']").click()
+        for phone in phones:
+            phone.wait_for_url("**/digits?target=7", timeout=5000)
+        for phone in phones:
+            draw_seven(phone)
+        expect(projector.locator("#cr-wall .cr-tile")).to_have_count(3, timeout=15000)
+        expect(projector.locator("#cr-digits-score")).to_be_visible()
+        screenshot(phones[0], f"classroom-phone-digits-390-{lang}")
+        screenshot(projector, f"classroom-projector-wall-1920-{lang}")
+        overflow = phones[0].evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+
+        # remove one student, then end the class: every phone is on its own again
+        projector.locator(".cr-student", has_text="Amy").locator("button.cr-remove").click()
+        expect(projector.locator("#cr-student-count")).to_have_attribute("data-n", "2")
+        expect(phones[2].locator("#classroom-badge")).to_have_count(0)
+        projector.locator(".cr-end button").click()  # confirm() is accepted
+        projector.wait_for_url("**/classroom")
+        for phone in phones[:2]:
+            expect(phone.locator("#classroom-badge")).to_have_count(0)
+            expect(phone.locator("#toast")).to_be_visible()
+            assert "pg_class" not in [c["name"] for c in phone.context.cookies()]
+        assert all(not p.dialogs for p in phones)  # no script ran from a nickname
+    finally:
+        for ctx in contexts:
+            external = ctx.guard.external
+            ctx.close()
+            assert not external, f"pages requested other hosts: {external}"
