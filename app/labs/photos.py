@@ -36,7 +36,7 @@ from app.ml.registry import Manifest, ModelNotAvailable, ModelRegistry
 from app.web import STATIC_DIR, UserError, render, translator
 
 router = APIRouter()
-LAB = Lab(slug="photos", path="/photos", title_key="photos.nav", summary_key="photos.summary", steps=(1, 2, 6), icon="📷")
+LAB = Lab(slug="photos", path="/photos", title_key="photos.nav", summary_key="photos.summary", steps=(1, 2, 6), icon="◉")
 
 TASK = "photos"
 DEFAULT_MODEL = "imagenet-mobilenet-v2"
@@ -178,7 +178,7 @@ def function_view(result: photo_ml.Classification, lang: str) -> dict:
     patch = [[tuple(int(v) for v in pixels[y, x]) for x in range(c - 2, c + 2)] for y in range(c - 2, c + 2)]
     p = result.probabilities
     n = int(p.size)
-    width, height = 1000, 120
+    width, height = 1000, 260
     bars = [{"x": round(i * width / n, 2), "h": round(float(v) * (height - 4), 2), "i": i}
             for i, v in enumerate(p) if v >= 0.002]
     best = result.predictions[0]
