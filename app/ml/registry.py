@@ -3,13 +3,14 @@
 Built-in manifests live in `models/*.json` (committed); models that learners train live in
 `<data_dir>/models/<id>/manifest.json`. A manifest says (fields in brackets are optional):
 
-    id, task ("digits" | "photos" | "embedding"), engine ("litert" | "keras"),
+    id, task ("digits" | "photos" | "embedding"), engine ("litert" | "keras" | "transfer"),
     file         path of the model, relative to the manifest's folder
     [asset]      the same file inside PLAYGROUND_ASSETS_DIR (offline copies, tests, CI)
     [download]   {"url": ..., "sha256": ...} for real users: fetched once into <data_dir>/cache
     input        {"size": [h, w, c], "preprocess": "mnist" | "imagenet_uint8" | ...}
     labels | labels_file   class names (labels_file resolved like `file`, with `labels_asset`/`labels_download`)
     [title]      {"zh-TW": ..., "en": ...}; [owner] a browser id; licence, source, metrics, reproduce
+    [base]       engine "transfer" only: the id of the frozen "embedding" model under the head
 
 Where a file comes from, in order: `file` beside the manifest, `asset` in the assets folder,
 the download cache, then the download itself (checked against sha256).
@@ -183,13 +184,18 @@ class KerasPredictor:
         return np.asarray(self.model(batch.astype(np.float32), training=False))
 
 
-def load_predictor(settings: Settings, manifest: Manifest) -> Predictor:
+def load_predictor(settings: Settings, manifest: Manifest, registry: "ModelRegistry | None" = None) -> Predictor:
     path = resolve_file(settings, manifest)
     engine = manifest["engine"]
     if engine == "litert":
         return LiteRTPredictor(path)
     if engine == "keras":
         return KerasPredictor(path)
+    if engine == "transfer":  # a learner's classifier: manifest["base"] from this registry + their head
+        from app.ml.transfer import TransferPredictor
+
+        base = (registry or ModelRegistry(settings)).predictor(manifest["base"])
+        return TransferPredictor(manifest.folder, base)
     raise ValueError(f"unknown engine {engine!r} in {manifest.id}")
 
 
@@ -233,7 +239,7 @@ class ModelRegistry:
         manifest = self.manifest(model_id)
         if manifest is None:
             raise KeyError(model_id)
-        predictor = load_predictor(self.settings, manifest)
+        predictor = load_predictor(self.settings, manifest, self)
         with self._lock:
             return self._predictors.setdefault(model_id, predictor)
 

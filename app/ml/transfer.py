@@ -1,0 +1,380 @@
+"""Transfer learning: a frozen pretrained CNN + one Dense softmax layer learns a learner's classes.
+
+The lecture's myna demo (Demo02 遷移式學習做八哥辨識器), step by step:
+
+1. The frozen base (the registry's "embedding" model, MobileNetV1 here: ~3.2 million parameters
+   learned on ImageNet, borrowed as they are) turns each 224 × 224 photo into 1024 numbers.
+2. A head learns the classes from those numbers: h = x / ‖x‖ · SCALE, p = softmax(h W + b) —
+   1024 · k + k parameters (a few thousand), trained with Keras 3 in seconds.
+3. A few photos per class are held out: the head never sees them while training, so the
+   accuracy on them tells how well it does on new photos.
+
+    run_transfer_job(settings, job_id, params, reporter)   the "transfer" job kind (worker side)
+    TransferPredictor                                      base + head, for the model registry
+
+The head is stored twice with the job: `head.keras` (the Keras model) and `head.npz` (its W and b),
+which the web process uses with numpy, so serving a learner's classifier never imports Keras.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.settings import Settings
+
+BASE_MODEL = "imagenet-mobilenet-v1-embedding"  # a manifest of task "embedding" in models/
+HEAD_FILE = "head.keras"
+WEIGHTS_FILE = "head.npz"
+SCALE = 10.0  # the unit-length embedding times 10: softmax can get confident without huge weights
+EPOCHS = 50
+BATCH_SIZE = 16
+LEARNING_RATE = 0.01
+MAX_HOLDOUT_PER_CLASS = 3
+EMBED_CHUNK = 8  # photos per progress update while embedding
+
+
+# --- the pure parts: split, head maths --------------------------------------------------------
+
+def holdout_per_class(count: int, requested: int | None = None) -> int:
+    """Photos of one class kept aside for validation: 1 of 5, 2 of 10, 3 of 15 or more —
+    always leaving at least 2 to learn from."""
+    n = requested if requested is not None else min(MAX_HOLDOUT_PER_CLASS, max(1, count // 5))
+    return max(0, min(n, count - 2))
+
+
+def split_holdout(labels: np.ndarray, n_classes: int, seed: int, requested: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation): a random few of every class go to validation."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for k in range(n_classes):
+        members = rng.permutation(np.flatnonzero(labels == k))
+        h = holdout_per_class(len(members), requested)
+        val.extend(members[:h].tolist())
+        train.extend(members[h:].tolist())
+    return np.array(sorted(train), dtype=np.int64), np.array(sorted(val), dtype=np.int64)
+
+
+def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Each class counts as much as the others, however many photos it has: n / (k · n_c)."""
+    counts = np.bincount(labels, minlength=n_classes)
+    return {k: float(len(labels) / (n_classes * max(c, 1))) for k, c in enumerate(counts)}
+
+
+def unit_scale(x: np.ndarray) -> np.ndarray:
+    """h = x / ‖x‖ · SCALE (what keras.layers.UnitNormalization + Rescaling do)."""
+    x = np.asarray(x, dtype=np.float32)
+    norm = np.sqrt(np.maximum(np.sum(x * x, axis=-1, keepdims=True), 1e-12))
+    return x / norm * SCALE
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def head_predict(weights: dict[str, np.ndarray], embeddings: np.ndarray) -> np.ndarray:
+    """p = softmax(h W + b): the trained head in numpy (checked against Keras in the tests)."""
+    return softmax(unit_scale(embeddings) @ weights["W"] + weights["b"]).astype(np.float32)
+
+
+def trained_parameter_count(embedding_size: int, n_classes: int) -> int:
+    return embedding_size * n_classes + n_classes  # W and b
+
+
+# --- Keras 3: the head --------------------------------------------------------------------------
+
+def build_head(embedding_size: int, n_classes: int):
+    """The only layer that learns: Dense(k, softmax) on the normalised embedding."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input(shape=(embedding_size,)),
+        keras.layers.UnitNormalization(),
+        keras.layers.Rescaling(SCALE),
+        keras.layers.Dense(n_classes, activation="softmax", name="classes"),
+    ], name="transfer_head")
+
+
+def train_head(x: np.ndarray, y: np.ndarray, n_classes: int, seed: int = 0, epochs: int = EPOCHS,
+               validation: tuple[np.ndarray, np.ndarray] | None = None, callbacks: list | None = None):
+    """Fit the head on embeddings x with class indices y; returns the Keras model."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_head(x.shape[1], n_classes)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE, shuffle=True, verbose=0,
+              class_weight=class_weights(y, n_classes),
+              validation_data=validation if validation is not None and len(validation[1]) else None,
+              callbacks=callbacks or [])
+    return model
+
+
+def head_weights(model) -> dict[str, np.ndarray]:
+    kernel, bias = model.get_layer("classes").get_weights()
+    return {"W": np.asarray(kernel, dtype=np.float32), "b": np.asarray(bias, dtype=np.float32)}
+
+
+def keras_bytes(model) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / HEAD_FILE
+        model.save(path)
+        return path.read_bytes()
+
+
+def npz_bytes(weights: dict[str, np.ndarray]) -> bytes:
+    out = io.BytesIO()
+    np.savez(out, **weights)
+    return out.getvalue()
+
+
+# --- the frozen base ----------------------------------------------------------------------------
+
+def pixels_of(jpeg: bytes) -> np.ndarray:
+    """A stored 224 × 224 crop → uint8 pixels."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def embed(registry, photos: list[bytes], on_progress=None) -> np.ndarray:
+    """Stored crops → (n, d) embeddings from the frozen base (never trained)."""
+    from app.ml.photos import model_input
+
+    base_manifest = registry.manifest(BASE_MODEL)
+    base = registry.predictor(BASE_MODEL)
+    out = []
+    for start in range(0, len(photos), EMBED_CHUNK):
+        chunk = np.stack([model_input(base_manifest, pixels_of(p)) for p in photos[start:start + EMBED_CHUNK]])
+        out.append(base.predict(chunk).reshape(len(chunk), -1))
+        if on_progress:
+            on_progress(min(start + EMBED_CHUNK, len(photos)), len(photos))
+    return np.concatenate(out).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _litert_parameter_count(path: str) -> int:
+    """The learned numbers in a .tflite: its weight and bias tensors (activations excluded)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    total = 0
+    for t in Interpreter(model_path=path).get_tensor_details():
+        name = t["name"]
+        if ("weights" in name or name.endswith("bias")) and "Relu" not in name:
+            total += int(np.prod(t["shape"]))
+    return total
+
+
+def base_parameter_count(settings: Settings) -> int | None:
+    """How many parameters the frozen base lends us (the manifest's own count wins)."""
+    from app.ml.registry import ModelRegistry, resolve_file
+
+    manifest = ModelRegistry(settings).manifest(BASE_MODEL)
+    if manifest is None:
+        return None
+    if manifest.get("parameters"):
+        return int(manifest["parameters"])
+    try:
+        return _litert_parameter_count(str(resolve_file(settings, manifest, download=False)))
+    except Exception:
+        return None
+
+
+# --- serving: the registry's "transfer" engine --------------------------------------------------
+
+class TransferPredictor:
+    """A learner's classifier: the registry's frozen base, then their head (numpy, or Keras when
+    only head.keras is here). Retraining replaces the model folder; the next call notices."""
+
+    def __init__(self, folder: Path, base):
+        self.folder = folder
+        self.base = base
+        self._stamp = None
+        self._head = None
+        self._load()
+
+    def _manifest_stamp(self):
+        st = (self.folder / "manifest.json").stat()
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _load(self) -> None:
+        stamp = self._manifest_stamp()
+        npz = self.folder / WEIGHTS_FILE
+        if npz.exists():
+            with np.load(npz) as f:
+                weights = {"W": f["W"], "b": f["b"]}
+            self._head = lambda e: head_predict(weights, e)
+        else:
+            from app.ml.registry import KerasPredictor
+
+            self._head = KerasPredictor(self.folder / HEAD_FILE).predict
+        self._stamp = stamp
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        try:
+            if self._manifest_stamp() != self._stamp:
+                self._load()
+        except FileNotFoundError:
+            pass  # deleted a moment ago: this last answer uses the head we have
+        embeddings = self.base.predict(batch).reshape(len(batch), -1)
+        return self._head(embeddings)
+
+
+def write_model_folder(settings: Settings, model_id: str, files: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+    """<data_dir>/models/<id>/ with the files and manifest.json, replacing an older one atomically
+    enough: the registry sees the old model or the new one, never half of one."""
+    root = settings.user_models_dir
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    folder = root / model_id
+    old = None
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(prefix=".old-", dir=root))
+        os.replace(folder, old / "model")
+    os.replace(tmp, folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+# --- the job ------------------------------------------------------------------------------------
+
+@dataclass
+class TrainingSet:
+    classifier_id: str
+    name: str
+    owner: str
+    class_names: list[str]
+    photo_ids: list[int]
+    labels: np.ndarray
+    jpegs: list[bytes]
+
+
+@lru_cache(maxsize=2)
+def _registry(settings_json: str):
+    from app.ml.registry import ModelRegistry
+
+    return ModelRegistry(Settings.model_validate_json(settings_json))
+
+
+def worker_registry(settings: Settings):
+    """One registry per worker process: the base model is loaded once, not once per job."""
+    return _registry(settings.model_dump_json())
+
+
+def make_manifest(ts: TrainingSet, job_id: str, base_input: dict, metrics: dict, parameters: dict) -> dict[str, Any]:
+    return {
+        "id": ts.classifier_id,
+        "task": "photos",
+        "engine": "transfer",
+        "base": BASE_MODEL,
+        "file": HEAD_FILE,
+        "head_weights": WEIGHTS_FILE,
+        "input": base_input,
+        "labels": ts.class_names,
+        "title": {"zh-TW": ts.name, "en": ts.name},
+        "owner": ts.owner,
+        "job": job_id,
+        "created": datetime.now(timezone.utc).isoformat(),
+        "metrics": metrics,
+        "parameters": parameters,
+        "source": "A learner's classifier: frozen MobileNetV1 embeddings + a Dense softmax head trained "
+                  "with Keras 3 on their photos (app/ml/transfer.py).",
+    }
+
+
+def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) -> dict[str, Any]:
+    """The "transfer" job kind: params {"classifier_id", "seed", "holdout" (per class, or None), "epochs"}."""
+    from app.classifiers import service as classifiers
+    from app.jobs.kinds import JobFailed
+
+    started = time.monotonic()
+    reporter.stage("loading")
+    ts = classifiers.training_set(settings, params["classifier_id"])
+    if ts is None:
+        raise JobFailed("classifiers.error_gone")
+    n_classes = len(ts.class_names)
+    seed = int(params.get("seed", 0))
+    epochs = int(params.get("epochs", EPOCHS))
+
+    registry = worker_registry(settings)
+    reporter.stage("embedding", done=0, total=len(ts.jpegs))
+    t0 = time.monotonic()
+    x = embed(registry, ts.jpegs, lambda done, total: reporter.stage("embedding", done=done, total=total))
+    embed_s = time.monotonic() - t0
+    if reporter.cancelled():
+        return {}
+
+    train, val = split_holdout(ts.labels, n_classes, seed, params.get("holdout"))
+    x_val, y_val = x[val], ts.labels[val]
+    steps = int(np.ceil(len(train) / BATCH_SIZE))
+    t0 = time.monotonic()
+    model = train_head(x[train], ts.labels[train], n_classes, seed, epochs, (x_val, y_val),
+                       [reporter.callback(epochs, steps)])
+    train_s = time.monotonic() - t0
+    if reporter.cancelled() or reporter.timed_out():
+        return {}
+
+    reporter.stage("testing")
+    weights = head_weights(model)
+    p_val = head_predict(weights, x_val) if len(val) else np.zeros((0, n_classes))
+    guess = p_val.argmax(axis=1) if len(val) else np.zeros(0, dtype=np.int64)
+    confusion = np.zeros((n_classes, n_classes), dtype=int)
+    for truth, g in zip(y_val, guess):
+        confusion[int(truth), int(g)] += 1
+    val_accuracy = float((guess == y_val).mean()) if len(val) else None
+    p_train = head_predict(weights, x[train])
+    train_accuracy = float((p_train.argmax(axis=1) == ts.labels[train]).mean())
+
+    parameters = {"trained": trained_parameter_count(x.shape[1], n_classes), "borrowed": base_parameter_count(settings)}
+    metrics = {"val_accuracy": val_accuracy, "train_accuracy": train_accuracy, "val_photos": int(len(val)),
+               "train_photos": int(len(train))}
+    base_input = dict(registry.manifest(BASE_MODEL).get("input") or {})
+    manifest = make_manifest(ts, job_id, base_input, metrics, parameters)
+    head_keras, head_npz = keras_bytes(model), npz_bytes(weights)
+    reporter.save_file(HEAD_FILE, head_keras, {"model_id": ts.classifier_id})
+    reporter.save_file(WEIGHTS_FILE, head_npz, {"model_id": ts.classifier_id})
+
+    result = {
+        "classifier_id": ts.classifier_id,
+        "test_accuracy": val_accuracy,  # the generic job views' headline: here, on the held-out photos
+        "val_accuracy": val_accuracy,
+        "train_accuracy": train_accuracy,
+        "parameters": parameters["trained"],
+        "borrowed_parameters": parameters["borrowed"],
+        "embedding_size": int(x.shape[1]),
+        "classes": ts.class_names,
+        "val_photo_ids": [ts.photo_ids[i] for i in val],
+        "val_guesses": [int(g) for g in guess],
+        "confusion": confusion.tolist(),
+        "embed_seconds": round(embed_s, 3),
+        "train_seconds": round(train_s, 3),
+        "seconds": round(time.monotonic() - started, 3),
+        "seed": seed,
+        "manifest": manifest,
+    }
+    # Put the model where this host's registry finds it; take it away again if the learner
+    # deleted the classifier meanwhile (the delete removes the folder too: either order ends clean).
+    folder = write_model_folder(settings, ts.classifier_id, {HEAD_FILE: head_keras, WEIGHTS_FILE: head_npz}, manifest)
+    if not classifiers.finish_training(settings, ts.classifier_id, job_id, result):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise JobFailed("classifiers.error_gone")
+    return result
