@@ -175,6 +175,7 @@ def reap_stale(settings: Settings, job_id: str | None = None) -> list[str]:
                 done = s.execute(update(Job).where(Job.id == job.id, Job.status == "running")
                                  .values(status="failed", error="jobs.error_timeout", finished=now)).rowcount
             elif job.status == "running" and beat < stale_before:
+                log.warning("job %s: worker %s stopped beating", job.id, job.worker)
                 if job.attempts >= MAX_ATTEMPTS:
                     done = s.execute(update(Job).where(Job.id == job.id, Job.status == "running", Job.heartbeat == job.heartbeat)
                                      .values(status="failed", error="jobs.error_lost", finished=now)).rowcount
@@ -184,7 +185,6 @@ def reap_stale(settings: Settings, job_id: str | None = None) -> list[str]:
                                      .values(status="queued", worker=None, enqueued=now, progress=progress)).rowcount
                     if done:
                         to_enqueue.append(job.id)
-                log.warning("job %s: worker %s stopped beating", job.id, job.worker)
             elif job.status == "queued" and (_aware(job.enqueued) or _aware(job.created)) < stale_before:
                 done = s.execute(update(Job).where(Job.id == job.id, Job.status == "queued", Job.enqueued == job.enqueued)
                                  .values(enqueued=now)).rowcount

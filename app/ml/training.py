@@ -175,7 +175,8 @@ def run_train_job(settings: Settings, job_id: str, params: dict[str, Any], repor
         reporter.stage("compiling")
         model = build_model(design)
         compile_model(model, design, steps)
-    callbacks = [_checkpoint_callback(reporter), reporter.callback(design.epochs, steps)]
+    # progress first: the checkpoint then carries the history up to and including its epoch
+    callbacks = [reporter.callback(design.epochs, steps), _checkpoint_callback(reporter)]
     fit(model, design, data, callbacks, initial_epoch=initial_epoch)
     if reporter.cancelled() or reporter.timed_out():
         return {}
