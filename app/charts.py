@@ -39,11 +39,20 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def tick_label(value: float) -> str:
-    """3 significant digits at most, a true minus sign: −2, 0.5, 1.5e+06."""
+    """Short and the way a maths class writes it: −2, 0.5, 1500, 2×10⁶, a true minus sign."""
     if value == 0:
         return "0"
-    text = f"{value:.3g}" if abs(value) < 1e5 else f"{value:.2g}"
+    if 1e-3 <= abs(value) < 1e5:
+        text = str(int(value)) if value == int(value) else f"{value:.4g}"
+    else:
+        mantissa, exponent = f"{value:.1e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+        text = power if mantissa == "1" else f"−{power}" if mantissa == "-1" else f"{mantissa}×{power}"
     return text.replace("-", "−")
 
 
@@ -96,7 +105,7 @@ class Chart:
     id: str = "chart"  # unique per page: names the clip path
     width: int = 640
     height: int = 400
-    margin: tuple[int, int, int, int] = (16, 20, 44, 60)  # top, right, bottom, left
+    margin: tuple[int, int, int, int] = (30, 20, 44, 72)  # top, right, bottom, left
     lines: list[Polyline] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)

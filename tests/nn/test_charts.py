@@ -16,6 +16,8 @@ def test_nice_ticks_are_round_and_inside():
 
 def test_tick_labels_use_a_true_minus():
     assert tick_label(-2) == "−2" and tick_label(0) == "0" and tick_label(0.5) == "0.5"
+    assert tick_label(1500) == "1500" and tick_label(20000.0) == "20000"
+    assert tick_label(2e6) == "2×10⁶" and tick_label(-1e-5) == "−10⁻⁵" and tick_label(1.5e7) == "1.5×10⁷"
 
 
 def test_scale_maps_corners_and_points_up():
