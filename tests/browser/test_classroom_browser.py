@@ -64,6 +64,7 @@ def test_projector_and_three_phones_follow_the_teacher(browser, server, lang):
             phone.goto(f"{server.url}/join?code={code}")
             if i == 0:
                 screenshot(phone, f"classroom-join-390-{lang}")
+                assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
             phone.locator("#cr-nickname").fill(nickname)
             phone.locator(".cr-join-form button[type=submit]").tap()
             phone.wait_for_url("**/classroom-here")
