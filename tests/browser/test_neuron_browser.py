@@ -38,6 +38,20 @@ def test_walk_the_lecture_example_to_8(page, live_server):
     expect(page.locator("#step-count")).to_have_text("第 4 / 5 步")
 
 
+def test_presenter_remote_keys(page, live_server):
+    page.goto(live_server.url + "/neuron")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#step-count")).to_have_text("第 1 / 5 步")
+    page.keyboard.press("PageDown")
+    expect(page.locator("#step-count")).to_have_text("第 2 / 5 步")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#step-count")).to_have_text("第 1 / 5 步")
+    page.locator("#b").focus()
+    page.keyboard.press("ArrowRight")  # inside a number field the arrows belong to the field
+    page.wait_for_timeout(300)
+    expect(page.locator("#step-count")).to_have_text("第 1 / 5 步")
+
+
 def test_show_all_then_change_numbers(page, live_server):
     page.goto(live_server.url + "/neuron")
     page.locator("#step-all").click()
