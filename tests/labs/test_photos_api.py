@@ -169,16 +169,21 @@ def test_bad_page_state_is_a_4xx_page(api):
     assert api.get("/photos/result?example=coffee&model=../../etc", headers={"hx-request": "true"}).status_code == 422
 
 
-def test_uploads_are_not_written_to_disk(api, app_settings, shared, tmp_path, monkeypatch):
-    """A 4 MB photo (Starlette spools uploads over 1 MB to a temporary file) leaves no file behind."""
+def test_uploads_are_not_written_to_disk(api, app_settings, shared, monkeypatch):
+    """A 4 MB photo: Starlette would spool an upload over 1 MB to a temporary file; ours stays in memory."""
     import tempfile
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where a spooled upload would land
-    before = {p for p in app_settings.data_dir.rglob("*")}
+    opened = []
+
+    def no_temporary_files(*args, **kwargs):
+        opened.append(args)
+        raise AssertionError("an upload was about to be written to a temporary file")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_temporary_files)  # what SpooledTemporaryFile rolls over to
+    before = set(app_settings.data_dir.rglob("*"))
     r = post_photo(api, photo(shared, "sun_bear_large.jpg"), "sun_bear_large.jpg")
-    assert r.status_code == 200
-    assert list(tmp_path.iterdir()) == []
-    new = {p for p in app_settings.data_dir.rglob("*")} - before
+    assert r.status_code == 200 and opened == []
+    new = set(app_settings.data_dir.rglob("*")) - before
     assert not [p for p in new if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".tmp", "")], new
 
 
