@@ -82,7 +82,8 @@ def join(request: Request, settings, code: str, nickname: str) -> tuple[str, sto
     if not nickname:
         raise UserError("classroom.bad_nickname")
     try:
-        joined = store.join_class(settings.database_url_resolved, normalize_code(code), nickname)
+        joined = store.join_class(settings.database_url_resolved, normalize_code(code), nickname,
+                                  browser_id=request.scope.get("browser_id", ""))
     except store.ClassFull:
         raise UserError("classroom.class_full", 409) from None
     if joined is None:

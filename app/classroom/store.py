@@ -63,7 +63,8 @@ def clean_nickname(text: str) -> str:
     return " ".join(text.split())[:NICKNAME_MAX]
 
 
-def join_class(url: str, code: str, nickname: str, now: float | None = None) -> tuple[str, StudentRef] | None:
+def join_class(url: str, code: str, nickname: str, now: float | None = None,
+               browser_id: str = "") -> tuple[str, StudentRef] | None:
     """A new student: (their token, them), or None when there is no such class. Nicknames stay
     unique within a class (a second "小明" becomes "小明 2")."""
     now = now or time.time()
@@ -78,7 +79,8 @@ def join_class(url: str, code: str, nickname: str, now: float | None = None) -> 
         while unique in taken:
             unique, n = f"{nickname[: NICKNAME_MAX - 4]} {n}", n + 1
         token = new_token()
-        student = ClassStudent(class_id=klass.id, nickname=unique, token_hash=token_hash(token), joined_at=now)
+        student = ClassStudent(class_id=klass.id, nickname=unique, token_hash=token_hash(token), joined_at=now,
+                               browser_id=browser_id[:64])
         s.add(student)
         klass.last_active_at = now
         s.flush()
@@ -119,9 +121,33 @@ def students(url: str, class_id: int) -> list[dict[str, Any]]:
 def remove_student(url: str, class_id: int, student_id: int) -> bool:
     """The student, their nickname and everything they did in this class are deleted."""
     with session_scope(url) as s:
+        who = s.execute(select(ClassStudent.browser_id, ClassStudent.joined_at)
+                        .where(ClassStudent.id == student_id, ClassStudent.class_id == class_id)).all()
         gone = s.execute(delete(ClassStudent).where(ClassStudent.id == student_id, ClassStudent.class_id == class_id)).rowcount
         s.execute(delete(ClassResult).where(ClassResult.student_id == student_id, ClassResult.class_id == class_id))
+    delete_class_photos(url, who)
     return bool(gone)
+
+
+def delete_class_photos(url: str, students: list[tuple[str, float]]) -> int:
+    """Photos the students added to their own image classifiers since they joined (the photo lab
+    keeps none): deleted with the class. Their classifiers and trained models stay theirs."""
+    from datetime import datetime, timezone
+
+    try:
+        from app.classifiers.models import Classifier, ClassifierPhoto
+    except ImportError:  # no classifier feature on this server
+        return 0
+    deleted = 0
+    with session_scope(url) as s:
+        for browser_id, joined_at in students:
+            if not browser_id:
+                continue
+            since = datetime.fromtimestamp(joined_at, timezone.utc)
+            owned = select(Classifier.id).where(Classifier.owner == browser_id)
+            deleted += s.execute(delete(ClassifierPhoto).where(ClassifierPhoto.classifier_id.in_(owned),
+                                                               ClassifierPhoto.created >= since)).rowcount
+    return deleted
 
 
 def set_push(url: str, class_id: int, push: dict[str, Any], digit_target: int | None, now: float | None = None) -> None:
@@ -131,11 +157,14 @@ def set_push(url: str, class_id: int, push: dict[str, Any], digit_target: int | 
 
 
 def end_class(url: str, class_id: int) -> None:
-    """Deletes the class, its nicknames and every result (drawings, photo labels, networks)."""
+    """Deletes the class, its nicknames, every result (drawings, photo labels, networks) and the
+    photos its students took during the class."""
     with session_scope(url) as s:
+        who = s.execute(select(ClassStudent.browser_id, ClassStudent.joined_at).where(ClassStudent.class_id == class_id)).all()
         s.execute(delete(ClassResult).where(ClassResult.class_id == class_id))
         s.execute(delete(ClassStudent).where(ClassStudent.class_id == class_id))
         s.execute(delete(ClassSession).where(ClassSession.id == class_id))
+    delete_class_photos(url, who)
 
 
 def expired_classes(url: str, now: float | None = None) -> list[tuple[int, str]]:

@@ -31,6 +31,7 @@ class ClassStudent(Base):
     class_id: Mapped[int] = mapped_column(Integer, index=True)
     nickname: Mapped[str] = mapped_column(String(40))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # sha256 of the student token
+    browser_id: Mapped[str] = mapped_column(String(64), default="")  # to delete the photos taken in class
     joined_at: Mapped[float] = mapped_column(Float)
 
 

@@ -217,3 +217,21 @@ def test_leaderboard_of_the_classs_trained_networks(client, settings):
     assert row["seconds"] == pytest.approx(42) and row["design"].startswith("CNN 16-32-64")
     html = client.get(f"/classroom/{code}/view/train", headers=AS_TEACHER).text
     assert "98.7%" in html and "56,714" in html
+
+
+def test_photos_taken_in_class_are_deleted_with_it_and_earlier_ones_are_not(client, settings, shared):
+    from app.classifiers import service as classifiers
+    from app.classifiers.models import ClassifierPhoto
+
+    client.get("/")  # this browser's anonymous id
+    owner = client.cookies.get("pg_browser")
+    photo = next((shared / "datasets" / "myna" / "common_myna").glob("*.jpg")).read_bytes()
+    cid = classifiers.create(settings, owner, "八哥", ["家八哥", "土八哥"])
+    classifiers.add_photos(settings, cid, owner, 0, [("before.jpg", photo)])  # at home, before class
+    time.sleep(0.01)
+    code = open_class(client)
+    join(client, code)
+    classifiers.add_photos(settings, cid, owner, 1, [("in-class.jpg", photo)])
+    assert rows(settings, ClassifierPhoto) == 2
+    client.delete(f"/api/classes/{code}", headers=AS_TEACHER)
+    assert rows(settings, ClassifierPhoto) == 1  # the photo taken in class is gone
