@@ -99,9 +99,13 @@ def test_mouse_drawing_on_a_desktop_is_read_by_both_networks(browser, live_serve
         assert ("6" in readout and "15" in readout), readout
         page.locator("input.show-numbers").check()
         screenshot(page, f"digits-desktop-1920-{lang}")
-        # undo removes the diagonal: no longer a 7 (or the pad asks for a digit); clear empties the answer
+        # undo removes the diagonal and asks again; clear empties the answer
+        ink = "() => JSON.parse(document.querySelector('svg.digits-grid').dataset.pixels).flat().filter(v => v > 0).length"
+        ink_of_seven = page.evaluate(ink)
+        asked = int(page.locator("#digits-lab").get_attribute("data-latest"))
         page.locator("#digits-undo").click()
-        page.wait_for_function("() => document.querySelector('.digits-answer.main .digits-top').textContent.trim() !== '7'")
+        page.wait_for_function("n => +document.getElementById('digits-lab').dataset.shown > n", arg=asked)
+        assert page.evaluate(ink) < ink_of_seven, "after undo the network sees only the top bar"
         page.locator("#digits-clear").click()
         page.wait_for_function("() => document.querySelector('.digits-answer.main .digits-top').textContent.trim() === '?'")
     finally:
