@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from app.charts import Chart, padded_range
 from app.events import publish_result
 from app.labs import Lab
-from app.labs.neuron import LabInputError, bounded_number, plain_number, sub
+from app.labs.neuron import LabInputError, bounded_number, parse_query, plain_number, sub
 from app.nn import losses
 from app.nn.descent import VERDICTS, Run, run
 from app.nn.losses import LOSSES, get_loss
@@ -183,15 +183,16 @@ def _publish(request: Request, state: DescentState, verdict: str) -> None:
     publish_result(request, "descent", {"eta": state.eta, "loss": state.loss, "verdict": verdict, "w0": state.w0})
 
 
-@router.get("/descent", response_class=HTMLResponse, summary="The gradient-descent lab (page)")
-def descent_page(request: Request, action: Annotated[DescentAction, Query()]):
+@router.get("/descent", response_class=HTMLResponse, include_in_schema=False)
+def descent_page(request: Request):
+    action, error = parse_query(DescentAction, request)
     state = apply(action)
     if action.go is not None:  # a button pressed without JavaScript: show the canonical address
         return RedirectResponse(f"/descent?{state.query()}", status_code=303)
-    return render(request, "descent.html", {"view": "one", **lab_context(request, state)})
+    return render(request, "descent.html", {"view": "one", **lab_context(request, state), "error": error}, 422 if error else 200)
 
 
-@router.get("/descent/lab", response_class=HTMLResponse, summary="The gradient-descent lab (htmx fragment)")
+@router.get("/descent/lab", response_class=HTMLResponse, include_in_schema=False)
 def descent_fragment(request: Request, action: Annotated[DescentAction, Query()]):
     state = apply(action)
     context = lab_context(request, state)
@@ -304,15 +305,16 @@ def three_context(request: Request, state: ThreeState) -> dict:
     }
 
 
-@router.get("/descent/three", response_class=HTMLResponse, summary="Three variables, one partial derivative at a time (page)")
-def three_page(request: Request, action: Annotated[ThreeAction, Query()]):
+@router.get("/descent/three", response_class=HTMLResponse, include_in_schema=False)
+def three_page(request: Request):
+    action, error = parse_query(ThreeAction, request)
     state = apply_three(action)
     if action.go is not None:
         return RedirectResponse(f"/descent/three?{state.query()}", status_code=303)
-    return render(request, "descent.html", {"view": "three", **three_context(request, state)})
+    return render(request, "descent.html", {"view": "three", **three_context(request, state), "error": error}, 422 if error else 200)
 
 
-@router.get("/descent/three/lab", response_class=HTMLResponse, summary="Three variables (htmx fragment)")
+@router.get("/descent/three/lab", response_class=HTMLResponse, include_in_schema=False)
 def three_fragment(request: Request, action: Annotated[ThreeAction, Query()]):
     state = apply_three(action)
     response = render(request, "partials/descent_three_lab.html", three_context(request, state))

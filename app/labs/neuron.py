@@ -10,20 +10,20 @@ POST /api/neuron (the same math as JSON). The state is a NeuronState in the quer
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_origin
 from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.charts import Chart, padded_range
 from app.events import publish_result
 from app.labs import Lab
 from app.nn.activations import ACTIVATIONS, get_activation
 from app.nn.neuron import NeuronResult, neuron
-from app.web import UserError, format_number, render, translator
+from app.web import UserError, describe_validation_error, format_number, render, translator
 
 router = APIRouter()
 LAB = Lab(slug="neuron", path="/neuron", title_key="neuron.title", summary_key="neuron.summary", steps=(2, 4), icon="◉")
@@ -109,6 +109,20 @@ class NeuronOut(BaseModel):
     slope: float = Field(description="φ′(z)")
 
 
+def parse_query(model: type[BaseModel], request: Request) -> tuple[BaseModel, str | None]:
+    """The page's state from its address; a bad address gives the defaults and a message to show
+    inline (a shared link with a typo still opens the lab)."""
+    params = request.query_params
+    data = {key: params.getlist(key) if get_origin(field.annotation) is list else params.get(key)
+            for key, field in model.model_fields.items() if key in params}
+    try:
+        return model.model_validate(data), None
+    except ValidationError as exc:
+        _ = translator(request)
+        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
+        return model(), _("errors.invalid", details=details)
+
+
 def stage_count(n: int) -> int:
     return n + 3  # n products, the sum, + b, φ
 
@@ -176,15 +190,16 @@ def lab_context(request: Request, state: NeuronState) -> dict:
     }
 
 
-@router.get("/neuron", response_class=HTMLResponse, summary="The one-neuron lab (page)")
-def neuron_page(request: Request, action: Annotated[NeuronAction, Query()]):
+@router.get("/neuron", response_class=HTMLResponse, include_in_schema=False)
+def neuron_page(request: Request):
+    action, error = parse_query(NeuronAction, request)
     state = apply(action)
     if action.go is not None:  # a button pressed without JavaScript: show the canonical address
         return RedirectResponse(f"/neuron?{query_string(state)}", status_code=303)
-    return render(request, "neuron.html", lab_context(request, state))
+    return render(request, "neuron.html", {**lab_context(request, state), "error": error}, 422 if error else 200)
 
 
-@router.get("/neuron/lab", response_class=HTMLResponse, summary="The one-neuron lab (htmx fragment)")
+@router.get("/neuron/lab", response_class=HTMLResponse, include_in_schema=False)
 def neuron_fragment(request: Request, action: Annotated[NeuronAction, Query()]):
     state = apply(action)
     response = render(request, "partials/neuron_lab.html", lab_context(request, state))

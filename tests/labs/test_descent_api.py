@@ -93,3 +93,10 @@ def test_three_variables_at_the_lecture_point(client):
     assert "(0.2, −0.6, 1.6)" in text  # one step with η = 0.1
     r = client.get("/descent/three/lab?w1=1&w2=-1&b1=2&eta=0.1&reveal=5&go=continue", headers=HX)
     assert r.headers["hx-push-url"] == "/descent/three?w1=0.2&w2=-0.6&b1=1.6&eta=0.1&reveal=0"
+
+
+def test_a_bad_address_opens_the_lab_with_the_error_inline(client):
+    r = client.get("/descent?eta=-1", headers=EN)
+    assert r.status_code == 422 and 'id="descent-form"' in r.text and "learning rate η" in r.text
+    r = client.get("/descent/three?w1=1e9")
+    assert r.status_code == 422 and 'id="three-form"' in r.text and "太大了" in r.text

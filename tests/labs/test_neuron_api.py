@@ -89,3 +89,10 @@ def test_evaluations_are_published(client):
     client.app.state.result_listeners.append(lambda request, lab, payload: seen.append((lab, payload)))
     client.post("/api/neuron", json=PRESET)
     assert seen and seen[-1][0] == "neuron" and seen[-1][1]["output"] == 8
+
+
+def test_a_bad_address_opens_the_lab_with_the_error_inline(client):
+    r = client.get("/neuron?x=1&x=abc&w=1&w=2&b=1")
+    assert r.status_code == 422
+    assert 'id="neuron-form"' in r.text  # the lab is there, with the lecture's example…
+    assert 'class="error-box"' in r.text and "「輸入 x[1]」不是數字" in r.text  # …and what was wrong
