@@ -78,6 +78,16 @@ def cmd_train_defaults(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_fetch_models(args: argparse.Namespace, settings: Settings) -> int:
+    from app.ml.fetch import fetch_models
+    from app.ml.registry import ModelRegistry
+
+    print(f"Model cache 模型快取: {settings.data_dir / 'cache'}")
+    missing = fetch_models(ModelRegistry(settings))
+    print("All models are here. 模型都準備好了。" if not missing else f"{missing} file(s) missing. 還有 {missing} 個檔案沒下載。")
+    return 1 if missing else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     parser = argparse.ArgumentParser(prog="playground", description="函數學習機 AI Playground")
@@ -100,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--only", action="append", choices=["digits-dnn", "digits-cnn"], help="train just this one")
     train.add_argument("--epochs", type=int, default=None, help="override the epochs (quick trials)")
     train.set_defaults(func=cmd_train_defaults)
+
+    fetch = sub.add_parser("fetch-models", help="download every built-in model into the cache (before a workshop)")
+    fetch.set_defaults(func=cmd_fetch_models)
 
     args = parser.parse_args(argv)
     return args.func(args, get_settings())
