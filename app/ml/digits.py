@@ -46,7 +46,7 @@ def decode_ink(data: bytes) -> np.ndarray:
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise UserError("digits.error_too_many_pixels", 413, width=width, height=height)
+                raise UserError("digits.error_too_many_pixels", 413)
             if min(width, height) < MIN_SIDE:
                 raise UserError("digits.error_too_small", 422, width=width, height=height, min=MIN_SIDE)
             image.load()  # truncated or corrupt data fails here
@@ -54,7 +54,7 @@ def decode_ink(data: bytes) -> np.ndarray:
     except UserError:
         raise
     except Image.DecompressionBombError as exc:
-        raise UserError("digits.error_too_many_pixels", 413, width="?", height="?") from exc
+        raise UserError("digits.error_too_many_pixels", 413) from exc
     except UnidentifiedImageError as exc:
         raise UserError("digits.error_not_image", 415) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
