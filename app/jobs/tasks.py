@@ -122,6 +122,7 @@ def execute_job(settings: Settings, job_id: str) -> None:
         else:
             _record(settings, job_id, me, status="succeeded", result=result or {},
                     progress=dict(reporter.progress, stage="done"))
+            log.info("job %s succeeded on %s", job_id, me)
             service.ensure_user_model(settings, service.get_job(settings, job_id))  # this host's copy
     except JobFailed as exc:
         _record(settings, job_id, me, status="failed", error=exc.key,

@@ -24,7 +24,7 @@ HEARTBEAT_S = 4
 
 
 class Worker:
-    def __init__(self, settings: Settings, name: str = "worker", ready_timeout: float = 120):
+    def __init__(self, settings: Settings, name: str = "worker", wait: bool = True):
         log_path = settings.data_dir / f"{name}.log"
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_path
@@ -32,7 +32,11 @@ class Worker:
         env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
         self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + ready_timeout
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 120):
+        deadline = time.time() + timeout
         while "worker ready" not in self.text():
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"worker did not start:\n{self.text()[-3000:]}")
