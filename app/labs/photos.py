@@ -33,7 +33,7 @@ from app.events import publish_result
 from app.labs import Lab
 from app.ml import photos as photo_ml
 from app.ml.registry import Manifest, ModelNotAvailable, ModelRegistry
-from app.web import STATIC_DIR, UserError, render, translator
+from app.web import STATIC_DIR, UserError, describe_validation_error, render, translator
 
 router = APIRouter()
 LAB = Lab(slug="photos", path="/photos", title_key="photos.nav", summary_key="photos.summary", steps=(1, 2, 6), icon="◉")
@@ -220,17 +220,27 @@ def page_context(request: Request, models: ModelRegistry, browser: str, model_id
     }
 
 
-@router.get("/photos", response_class=HTMLResponse, summary="The photo lab (page)")
-def photos_page(request: Request, models: ModelsDep, browser: BrowserIdDep, state: Annotated[PhotosState, Query()]):
-    manifest = find_model(models, state.model)
-    ctx = page_context(request, models, browser, manifest.id, state.example)
-    if state.example:
-        result = run_model(models, manifest, example_bytes(state.example), 5)
-        ctx.update(result_context(request, result, state.example))
-    return render(request, "photos.html", ctx)
+@router.get("/photos", response_class=HTMLResponse, include_in_schema=False)
+def photos_page(request: Request, models: ModelsDep, browser: BrowserIdDep):
+    """A bad address (a typo in a shared link) still opens the lab, with the reason shown inline."""
+    _ = translator(request)
+    try:
+        state = PhotosState.model_validate({k: v for k, v in request.query_params.items() if k in PhotosState.model_fields})
+        manifest = find_model(models, state.model)
+        ctx = page_context(request, models, browser, manifest.id, state.example)
+        if state.example:
+            ctx.update(result_context(request, run_model(models, manifest, example_bytes(state.example), 5), state.example))
+        return render(request, "photos.html", ctx)
+    except ValidationError as exc:
+        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
+        error, status = {"message": _("errors.invalid", details=details), "code": "invalid"}, 422
+    except UserError as exc:
+        error, status = {"message": _(exc.key, **exc.params), "code": exc.key}, exc.status_code
+    ctx = page_context(request, models, browser, DEFAULT_MODEL, None)
+    return render(request, "photos.html", {**ctx, "error": {**error, "status_code": status}}, status)
 
 
-@router.get("/photos/result", response_class=HTMLResponse, summary="The photo lab: an example photo's answer (htmx fragment)")
+@router.get("/photos/result", response_class=HTMLResponse, include_in_schema=False)
 def photos_example_fragment(request: Request, models: ModelsDep, state: Annotated[PhotosState, Query()]):
     started = time.perf_counter()
     manifest = find_model(models, state.model)
@@ -255,8 +265,7 @@ def _upload_fragment(request: Request, models: ModelRegistry, browser: str, data
     return response
 
 
-@router.post("/photos/classify", response_class=HTMLResponse, openapi_extra=MULTIPART_DOC,
-             summary="The photo lab: an uploaded photo's answer (htmx fragment; a whole page without JavaScript)")
+@router.post("/photos/classify", response_class=HTMLResponse, include_in_schema=False)
 async def photos_upload_fragment(request: Request, models: ModelsDep, browser: BrowserIdDep):
     data, form = await read_photo_form(request)
     return await run_in_threadpool(_upload_fragment, request, models, browser, data, form)

@@ -163,9 +163,13 @@ def test_the_upload_fragment_and_the_page_without_javascript(api, shared):
     assert r.status_code == 415 and 'class="error-box"' in r.text and "<html" not in r.text
 
 
-def test_bad_page_state_is_a_4xx_page(api):
-    assert api.get("/photos?example=nope").status_code == 404
-    assert api.get("/photos?model=no-such-model").status_code == 404
+def test_a_bad_address_opens_the_lab_with_the_reason_inline(api):
+    r = api.get("/photos?example=nope")
+    assert r.status_code == 404 and "沒有這張範例照片" in r.text and 'id="photos-file"' in r.text
+    r = api.get("/photos?model=no-such-model", headers={"cookie": "lang=en"})
+    assert r.status_code == 404 and "no-such-model" in r.text and 'id="photos-file"' in r.text
+    r = api.get("/photos?model=" + "x" * 100)
+    assert r.status_code == 422 and 'class="error-box"' in r.text
     assert api.get("/photos/result?example=coffee&model=../../etc", headers={"hx-request": "true"}).status_code == 422
 
 
