@@ -196,7 +196,7 @@ def descent_page(request: Request):
 def descent_fragment(request: Request, action: Annotated[DescentAction, Query()]):
     state = apply(action)
     context = lab_context(request, state)
-    response = render(request, "partials/descent_lab.html", context)
+    response = render(request, "partials/descent_lab.html", {**context, "fragment": True})
     response.headers["HX-Push-Url"] = f"/descent?{state.query()}"
     if state.steps:
         _publish(request, state, context["result"].verdict)
@@ -317,6 +317,6 @@ def three_page(request: Request):
 @router.get("/descent/three/lab", response_class=HTMLResponse, include_in_schema=False)
 def three_fragment(request: Request, action: Annotated[ThreeAction, Query()]):
     state = apply_three(action)
-    response = render(request, "partials/descent_three_lab.html", three_context(request, state))
+    response = render(request, "partials/descent_three_lab.html", {**three_context(request, state), "fragment": True})
     response.headers["HX-Push-Url"] = f"/descent/three?{state.query()}"
     return response

@@ -202,7 +202,7 @@ def neuron_page(request: Request):
 @router.get("/neuron/lab", response_class=HTMLResponse, include_in_schema=False)
 def neuron_fragment(request: Request, action: Annotated[NeuronAction, Query()]):
     state = apply(action)
-    response = render(request, "partials/neuron_lab.html", lab_context(request, state))
+    response = render(request, "partials/neuron_lab.html", {**lab_context(request, state), "fragment": True})
     response.headers["HX-Push-Url"] = f"/neuron?{query_string(state)}"
     publish_result(request, "neuron", {"x": state.x, "w": state.w, "b": state.b, "activation": state.activation,
                                        "output": response.context["result"].h, "reveal": state.reveal})
