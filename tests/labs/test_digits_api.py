@@ -159,3 +159,11 @@ def test_a_learners_keras_model_is_in_their_switch_and_works_by_link(client, sev
     page = client.get("/digits?model=m-tiny").text
     assert 'value="m-tiny" selected' in page  # … but a shared link opens it
     assert post(client, seven, "m-tiny").status_code == 200
+
+
+def test_the_api_is_documented(client):
+    spec = client.get("/openapi.json").json()
+    operation = spec["paths"]["/api/digits/predict"]["post"]
+    assert "multipart/form-data" in operation["requestBody"]["content"]
+    assert {"413", "415", "422"} <= set(operation["responses"])
+    assert "/api/digits/models" in spec["paths"]
