@@ -77,6 +77,9 @@ def test_web_and_two_workers_on_redis_and_postgresql(tmp_path, shared, redis_url
         killed_job = next(j["id"] for j in running if j["status"] == "running" and j["worker"].endswith(f":{victim.pid}"))
         victim.kill9()
         finals = {j: wait_done(observer, j, timeout=300) for j in job_ids}
+        # models trained on the "GPU hosts" reach the web host through the database alone
+        assert observer.get(f"/api/jobs/{job_ids[0]}/model").status_code == 200
+        assert (web_settings.user_models_dir / f"train-{job_ids[0]}" / "model.keras").exists()
     finally:
         web.stop()
         for w in workers:
