@@ -133,7 +133,8 @@ class DescentAction(DescentState):
 
 def apply(action: DescentAction) -> DescentState:
     state = DescentState(**action.model_dump(exclude={"go"})).resolved()
-    steps = {"step": state.steps + 1, "run": state.steps + state.n, "back": state.steps - 1, "reset": 0}.get(action.go, state.steps)
+    taken = run(get_loss(state.loss), state.w0, state.eta, state.steps).steps  # fewer when w ran off to ±∞
+    steps = {"step": taken + 1, "run": taken + state.n, "back": taken - 1, "reset": 0}.get(action.go, taken)
     return state.model_copy(update={"steps": max(0, min(MAX_STEPS, steps))})
 
 

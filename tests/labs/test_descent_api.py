@@ -100,3 +100,11 @@ def test_a_bad_address_opens_the_lab_with_the_error_inline(client):
     assert r.status_code == 422 and 'id="descent-form"' in r.text and "learning rate η" in r.text
     r = client.get("/descent/three?w1=1e9")
     assert r.status_code == 422 and 'id="three-form"' in r.text and "太大了" in r.text
+
+
+def test_a_run_that_ran_off_counts_the_steps_it_took(client):
+    # w ← w − 5·L′(w) from 2 leaves every range after 3 steps: the address says 3, and "back" gives 2
+    r = client.get("/descent/lab?loss=two_minima&w0=2&eta=5&steps=100", headers=HX)
+    assert "steps=3&" in r.headers["hx-push-url"] and 'id="descent-step" data-key="next" class="primary" disabled' in r.text
+    r = client.get("/descent/lab?loss=two_minima&w0=2&eta=5&steps=100&go=back", headers=HX)
+    assert "steps=2&" in r.headers["hx-push-url"]
