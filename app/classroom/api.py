@@ -74,8 +74,8 @@ def make_push(body: PushRequest, note: dict[str, str] | None = None) -> dict[str
 def join(request: Request, settings, code: str, nickname: str) -> tuple[str, store.StudentRef]:
     """Shared by the API and the join page: rate limited per browser, so codes cannot be tried in bulk."""
     svc = service(request)
-    who = f"{request.client.host if request.client else '?'}|{request.scope.get('browser_id', '')}"
-    wait = svc.join_limiter.take(who)
+    address = request.client.host if request.client else "?"
+    wait = max(svc.join_limiter.take(f"{address}|{request.scope.get('browser_id', '')}"), svc.join_ip_limiter.take(address))
     if wait > 0:
         raise UserError("classroom.rate_limited", 429, seconds=max(1, round(wait + 0.49)))
     nickname = store.clean_nickname(nickname)

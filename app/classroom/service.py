@@ -44,7 +44,8 @@ class ClassroomService:
         self.pending: deque[tuple[str, str, dict[str, Any], float]] = deque(maxlen=50_000)
         # Limits: every request of a student (middleware), joins per browser.
         self.request_limiter = RateLimiter(rate=8, burst=40)
-        self.join_limiter = RateLimiter(rate=10 / 60, burst=10)
+        self.join_limiter = RateLimiter(rate=10 / 60, burst=10)  # per browser
+        self.join_ip_limiter = RateLimiter(rate=5, burst=400)  # per address: a hall behind one NAT still joins
         self._students: dict[str, tuple[float, store.StudentRef | None]] = {}
         self._task: asyncio.Task | None = None
         self._last_expiry = 0.0
