@@ -108,3 +108,17 @@ def test_a_run_that_ran_off_counts_the_steps_it_took(client):
     assert "steps=3&" in r.headers["hx-push-url"] and 'id="descent-step" data-key="next" class="primary" disabled' in r.text
     r = client.get("/descent/lab?loss=two_minima&w0=2&eta=5&steps=100&go=back", headers=HX)
     assert "steps=2&" in r.headers["hx-push-url"]
+
+
+def test_every_verdict_loss_and_activation_has_words_in_both_languages():
+    from app.i18n import catalogue
+    from app.labs.descent import EXAMPLES
+    from app.nn.activations import ACTIVATIONS
+    from app.nn.descent import VERDICTS
+    from app.nn.losses import LOSSES
+
+    keys = [f"descent.verdict.{v}" for v in VERDICTS] + [f"descent.explain.{v}" for v in VERDICTS]
+    keys += [f"descent.loss.{name}" for name in LOSSES] + [f"neuron.act.{name}" for name in ACTIVATIONS]
+    keys += [f"descent.short.{what}" for examples in EXAMPLES.values() for *_, what in examples]
+    missing = [k for k in keys if set(catalogue().get(k, {})) != {"zh-TW", "en"}]
+    assert missing == []
