@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import ModelsDep, SettingsDep
 from app.labs import Lab
+from app.labs.conv import encode_matrix
 from app.ml import digits as digit_math
 from app.ml.cnn_inside import CnnInside, Layer, ink_png, map_png, weights_png
 from app.ml.registry import ModelNotAvailable, resolve_file
@@ -81,6 +82,8 @@ def layer_views(layers: list[Layer], inside: CnnInside, scale: str) -> list[dict
             h, w, channels = layer.values.shape
             top = float(layer.values.max())
             view.update(size=h, channels=channels, maps=[])
+            if layer.name == "conv1":  # the picture, for "work this map out in the explorer" (2 decimals)
+                view["explore_image"] = encode_matrix(np.round(layers[0].values[..., 0].astype(np.float64), 2), {})
             for c in range(channels):
                 values = layer.values[..., c]
                 peak = float(values.max())

@@ -100,7 +100,14 @@
           td.className = w < 0 ? "neg" : "pos";
         });
       });
+      var bias = button.getAttribute("data-bias").replace("−", "-");
       document.getElementById("fmap-bias").textContent = "b = " + button.getAttribute("data-bias");
+      // The same map, worked out cell by cell in the convolution explorer (ReLU board = this map).
+      var section = button.closest("[data-explore-image]");
+      var kernel = JSON.parse(weights).map(function (row) { return row.join(","); }).join("_");
+      var q = new URLSearchParams({ image: section ? section.getAttribute("data-explore-image") : "lecture", kernel: kernel,
+                                    padding: "same", bias: bias, step: "784" });
+      document.getElementById("fmap-explore").href = "/conv?" + q.toString();
     }
     if (dialog.showModal) dialog.showModal(); else dialog.setAttribute("open", "");
   });

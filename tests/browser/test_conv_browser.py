@@ -112,6 +112,8 @@ def test_draw_a_digit_and_see_its_feature_maps(page, live_server):
     dialog = page.locator("#fmap-dialog")
     assert dialog.is_visible() and "conv1" in page.locator("#fmap-title").inner_text()
     assert page.locator("#fmap-weights td").count() == 9 and page.locator("#fmap-filter").is_visible()
+    explore = page.locator("#fmap-explore").get_attribute("href")
+    assert "padding=same" in explore and "step=784" in explore
     page.locator("#fmap-dialog .fmap-close button").click()
     assert not dialog.is_visible()
     # the colour scale is part of the URL; the maps are redrawn
@@ -120,6 +122,10 @@ def test_draw_a_digit_and_see_its_feature_maps(page, live_server):
     page.wait_for_selector("text=每張特徵圖用自己的最大值")
     page.locator("#cnn-clear").click()
     page.wait_for_selector(".cnn-empty")
+    # the map's link: the drawing and the learned filter, worked out in the explorer
+    page.goto(live_server.url + explore)
+    assert page.locator("#conv-board .cell.filled").count() == 28 * 28
+    assert page.locator("#conv-pooled .cell").count() == 14 * 14
 
 
 def test_phone_draw_by_touch_and_enlarge(phone_page, live_server):

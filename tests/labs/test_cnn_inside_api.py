@@ -106,3 +106,24 @@ def test_bad_uploads_are_refused_in_the_learners_language(app_client):
     r = app_client.post("/conv/digit/layers", files=upload(blank_png()), headers={"hx-request": "true"})
     assert r.status_code == 422 and "error-box" in r.text
     assert app_client.post("/api/digits/activations").status_code == 422  # no image at all
+
+
+def test_a_conv1_map_can_be_worked_out_in_the_explorer(app_client, mnist_seven):
+    """The dialog's link: the picture and one learned filter in /conv give this very feature map."""
+    import html
+    import json
+    import re
+
+    r = app_client.post("/conv/digit/layers", files=upload(mnist_seven))
+    image = re.search(r'data-explore-image="([^"]+)"', r.text).group(1)
+    weights = json.loads(html.unescape(re.search(r'data-weights="([^"]+)"', r.text).group(1)))
+    bias = float(re.search(r'data-bias="([^"]+)"', r.text).group(1).replace("−", "-"))
+    kernel = "_".join(",".join(str(w) for w in row) for row in weights)
+    page = app_client.get("/conv", params={"image": image, "kernel": kernel, "padding": "same", "bias": bias, "step": 784})
+    assert page.status_code == 200 and "記分板 28×28" in page.text
+    # the explorer's numbers, rounded as in the link, are the CNN's first map to within rounding
+    picture = np.array([[float(v) for v in row.split(",")] for row in image.split("_")])
+    ours = conv.relu(conv.conv2d(picture, weights, "same") + bias)
+    inside = app_client.app.state.cnn_inside
+    keras_map = inside.run(preprocess(mnist_seven))[1].values[..., 0]
+    np.testing.assert_allclose(ours, keras_map, atol=0.02)
