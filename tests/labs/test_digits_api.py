@@ -167,3 +167,14 @@ def test_the_api_is_documented(client):
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"413", "415", "422"} <= set(operation["responses"])
     assert "/api/digits/models" in spec["paths"]
+
+
+def test_a_broken_learner_model_is_a_503_not_a_500(client, settings, seven):
+    folder = settings.user_models_dir / "m-broken"
+    folder.mkdir(parents=True)
+    (folder / "model.keras").write_bytes(b"not a keras file")
+    (folder / "manifest.json").write_text(json.dumps({"id": "m-broken", "task": "digits", "engine": "keras", "file": "model.keras",
+                                                      "input": {"size": [28, 28, 1], "preprocess": "mnist"}}), encoding="utf-8")
+    r = post(client, seven, "m-broken")
+    assert r.status_code == 503 and r.json()["code"] == "digits.error_model_unavailable"
+    assert post(client, seven).status_code == 200
