@@ -6,7 +6,8 @@ assets so the digit models load), then on loopback, with asyncio + httpx:
   1. baseline (this same run): the same N clients each send a digit drawing to
      POST /api/digits/predict every 2 s, *not* in a class — the server without classroom work;
   2. the class: a teacher opens a class, N students join (each with its own cookies), each keeps
-     an SSE connection open (GET /api/classes/{code}/events) and sends a drawing every 2 s; the
+     an SSE connection open (GET /api/classes/{code}/events), loads the pushed lab page when a push
+     arrives (as classroom.js does, within 0.6 s), and sends a drawing every 2 s; the
      projector keeps its own stream open and reloads the wall of drawings whenever the server says
      the class's results changed; the teacher pushes a lab every few seconds.
 
@@ -132,13 +133,27 @@ async def predictor(client: httpx.AsyncClient, bodies: list[bytes], interval: fl
 class Stream:
     """One open SSE connection; records when each push arrived and whether it dropped."""
 
-    def __init__(self, client: httpx.AsyncClient, url: str, headers: dict | None = None, on_event=None) -> None:
+    def __init__(self, client: httpx.AsyncClient, url: str, headers: dict | None = None, on_event=None,
+                 follow: bool = False) -> None:
         self.pushes: dict[str, float] = {}
+        self.loaded: dict[str, float] = {}  # push id → when the pushed page had loaded
+        self.follow = follow
+        self.client = client
         self.connected = asyncio.Event()
         self.dropped = False
         self.ended = False
         self.on_event = on_event
         self.task = asyncio.create_task(self.run(client, url, headers or {}))
+
+    async def open_page(self, push: dict) -> None:
+        """What classroom.js does: load the pushed lab page, after a random moment (≤ 0.6 s)."""
+        await asyncio.sleep(random.uniform(0, 0.6))
+        try:
+            r = await self.client.get(push["url"])
+            if r.status_code == 200:
+                self.loaded[push["id"]] = time.time()
+        except httpx.HTTPError:
+            pass
 
     async def run(self, client, url, headers) -> None:
         try:
@@ -154,7 +169,11 @@ class Stream:
                         if name == "hello":
                             self.connected.set()
                         elif name == "push":
-                            self.pushes.setdefault(json.loads(line[6:])["id"], time.time())
+                            push = json.loads(line[6:])
+                            if push["id"] not in self.pushes:
+                                self.pushes[push["id"]] = time.time()
+                                if self.follow:
+                                    asyncio.create_task(self.open_page(push))
                         elif name == "end":
                             self.ended = True
                         if self.on_event:
@@ -217,7 +236,7 @@ async def class_phase(url: str, n: int, seconds: float, interval: float, bodies:
         if r.status_code != 200:
             join_failures += 1
             return None
-        return Stream(c, f"/api/classes/{code}/events")
+        return Stream(c, f"/api/classes/{code}/events", follow=True)
 
     joined_at = time.perf_counter()
     streams = [s for s in await asyncio.gather(*(join(i, c) for i, c in enumerate(students))) if s]
@@ -243,13 +262,17 @@ async def class_phase(url: str, n: int, seconds: float, interval: float, bodies:
                          *(predictor(c, bodies, interval, stop, stats) for c in students))
     await asyncio.sleep(1)
 
-    delivery, missing = [], 0
+    delivery, loaded, missing, not_loaded = [], [], 0, 0
     for push_id, sent in pushes.items():
         for s in streams:
             if push_id in s.pushes:
                 delivery.append(s.pushes[push_id] - sent)
             else:
                 missing += 1
+            if push_id in s.loaded:
+                loaded.append(s.loaded[push_id] - sent)
+            else:
+                not_loaded += 1
     dropped = sum(s.dropped for s in streams) + (1 if projector_stream.dropped else 0)
     connected = (await teacher.get(f"/api/classes/{code}")).json()["connected"]
     await teacher.delete(f"/api/classes/{code}")  # the end reaches every stream, which then closes
@@ -258,7 +281,7 @@ async def class_phase(url: str, n: int, seconds: float, interval: float, bodies:
     for s in streams + [projector_stream]:
         s.task.cancel()
     await asyncio.gather(*(c.aclose() for c in students), teacher.aclose(), return_exceptions=True)
-    return {"stats": stats, "delivery": delivery, "missing": missing, "pushes": len(pushes), "dropped": dropped,
+    return {"stats": stats, "delivery": delivery, "missing": missing, "loaded": loaded, "not_loaded": not_loaded, "pushes": len(pushes), "dropped": dropped,
             "connected": connected, "streams": len(streams), "join_failures": join_failures, "join_seconds": join_seconds,
             "projector_ms": projector_ms, "ended": ended}
 
@@ -295,6 +318,9 @@ async def run(args) -> int:
     print(f"pushes                {result['pushes']} pushes × {result['streams']} students: delivery "
           f"p50={pct(delivery, 50) * 1000:.0f} ms  p99={pct(delivery, 99) * 1000:.0f} ms  max={max(delivery or [0]) * 1000:.0f} ms  "
           f"never arrived={result['missing']}")
+    loaded = result["loaded"]
+    print(f"pushed pages          push → the lab page loaded on the phone: p50={pct(loaded, 50) * 1000:.0f} ms  "
+          f"p99={pct(loaded, 99) * 1000:.0f} ms  max={max(loaded or [0]) * 1000:.0f} ms  not loaded={result['not_loaded']}")
     print(f"projector             {len(result['projector_ms'])} wall reloads  p50={pct(result['projector_ms'], 50):.1f} ms  "
           f"p99={pct(result['projector_ms'], 99):.1f} ms")
     print(f"connections           dropped={result['dropped']}  saw the end of the class={result['ended']}/{result['streams']}")

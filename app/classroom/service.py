@@ -4,7 +4,7 @@ the students' lab results into the database in batches.
 The result listener (called by every lab, app/events.py) only appends to a queue: it costs a
 learner's request a few microseconds. Twice a second a background task files the queue in one
 transaction, in a worker thread, and tells each projector once which of its views changed — so
-300 phones predicting every 2 s make 2 writes and at most 2 projector refreshes per second.
+300 phones predicting every 2 s make 2 writes and at most 1 projector refresh per second.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY_S = 0.5
+NOTIFY_EVERY_S = 1.0
 EXPIRE_EVERY_S = 600
 CACHE_TTL_S = 30
 KEEP_DRAWINGS = 2000
@@ -71,12 +72,18 @@ class ClassroomService:
                 pass
 
     async def _run(self) -> None:
+        unannounced: dict[str, set[str]] = {}
+        last_notice = 0.0
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
             try:
-                changed = await run_in_threadpool(self.flush)
-                for code, labs in changed.items():
-                    self.hub.publish(f"teacher:{code}", "results", {"labs": sorted(labs)})
+                for code, labs in (await run_in_threadpool(self.flush)).items():
+                    unannounced.setdefault(code, set()).update(labs)
+                if unannounced and time.monotonic() - last_notice >= NOTIFY_EVERY_S:
+                    last_notice = time.monotonic()  # a projector reloads a view at most this often
+                    for code, labs in unannounced.items():
+                        self.hub.publish(f"teacher:{code}", "results", {"labs": sorted(labs)})
+                    unannounced = {}
                 if time.time() - self._last_expiry > EXPIRE_EVERY_S:
                     self._last_expiry = time.time()
                     for code in await run_in_threadpool(self.expire_idle):

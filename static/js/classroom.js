@@ -7,6 +7,7 @@
 // Everything a student typed (the nickname) is set with textContent, never as HTML.
 (function () {
   "use strict";
+  var SPREAD_MS = 600;
 
   function cookie(name) {
     var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
@@ -110,7 +111,8 @@
       try { localStorage.setItem(seenKey, push.id); } catch (e) { /* private mode */ }
       var here = window.location.pathname + window.location.search;
       if (here !== push.url) {
-        window.location.assign(push.url);
+        // 300 phones at once: spread the page loads over a moment so the server answers them all fast
+        setTimeout(function () { window.location.assign(push.url); }, Math.random() * SPREAD_MS);
       }
     }
 
