@@ -115,3 +115,50 @@ def test_the_keras_files_agree_with_the_litert_files(registry, mnist):
         ours = np.asarray(model(x, training=False))
         served = registry.predictor(model_id).predict(x)
         assert np.abs(ours - served).max() < 1e-4
+
+
+def arc(cx, cy, rx, ry, a0, a1, n=24):
+    return [(cx + rx * np.cos(np.radians(a)), cy + ry * np.sin(np.radians(a))) for a in np.linspace(a0, a1, n)]
+
+
+# Each digit as a learner strokes it, in a unit box (y points down).
+STROKED = {
+    0: [arc(.5, .5, .3, .42, 0, 360)],
+    1: [[(.45, .2), (.55, .1), (.55, .9)]],
+    2: [arc(.5, .32, .28, .22, 200, 360) + [(.75, .45), (.25, .9), (.8, .9)]],
+    3: [arc(.5, .3, .25, .2, 210, 450) + arc(.5, .7, .28, .22, 270, 510)],
+    4: [[(.6, .1), (.2, .65), (.85, .65)], [(.62, .35), (.62, .92)]],
+    5: [[(.75, .1), (.3, .1), (.27, .45)] + arc(.5, .65, .28, .25, 240, 480)],
+    6: [[(.65, .1), (.3, .5)] + arc(.5, .68, .23, .22, 180, 540)],
+    7: [[(.2, .12), (.8, .12), (.45, .92)]],
+    8: [arc(.5, .3, .2, .2, 90, 450), arc(.5, .7, .25, .22, 270, 630)],
+    9: [arc(.5, .32, .24, .22, 0, 360), [(.74, .32), (.7, .92)]],
+}
+
+
+def stroked(digit: int, brush: int, size: int, left: int, top: int) -> bytes:
+    """A transparent 280×280 canvas with the digit's strokes, like canvas.toBlob() sends."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for stroke in STROKED[digit]:
+        draw.line([(left + x * size * 0.8, top + y * size) for x, y in stroke], fill=(0, 0, 0, 255), width=brush, joint="curve")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("brush", [3, 6, 16, 30])
+def test_stroked_digits_big_small_thin_and_fat(registry, brush):
+    """Polyline digits at three sizes and places (big and centred, small in a corner, mid-size at the top)."""
+    predictor = registry.predictor("digits-cnn")
+    wrong = []
+    for size, left, top in ((220, 30, 30), (90, 10, 170), (140, 120, 20)):
+        for digit in STROKED:
+            guess = int(np.argmax(probabilities(predictor, preprocess(stroked(digit, brush, size, left, top)))))
+            if guess != digit:
+                wrong.append(f"{digit} read as {guess} (size {size})")
+    assert len(wrong) <= (1 if brush >= 30 else 0), wrong  # a 30 px brush on a 90 px digit is nearly a blob
