@@ -15,8 +15,9 @@ to the Redis pattern "playground:classroom:*" in a background task and hands eac
 local hub's `deliver`, and `publish` becomes `redis.publish("playground:classroom:" + channel,
 frame)`. Nothing else changes: the state a late or reconnecting subscriber needs (the latest
 push, the students, the results) is already in the shared database, not in the hub.
-`RedisBridge` below does exactly this when PLAYGROUND_QUEUE_URL is a redis:// URL and more than
-one process serves the app; one process (the default `playground serve`) needs nothing.
+`RedisBridge` below does exactly this; the service starts it when PLAYGROUND_QUEUE_URL is a
+redis:// URL (a deployment on several processes or machines). One process, the default
+`playground serve`, needs nothing.
 """
 
 from __future__ import annotations
@@ -95,7 +96,11 @@ class Hub:
 
 
 class RedisBridge:
-    """Hub ↔ Redis pub/sub, for several web processes sharing one class (see the module's note)."""
+    """Hub ↔ Redis pub/sub, for several web processes sharing one class (see the module's note).
+
+    Frames go out in order through one sender task; every process (this one included) gets them
+    back from Redis and delivers them to its own subscribers.
+    """
 
     PREFIX = "playground:classroom:"
 
@@ -104,24 +109,39 @@ class RedisBridge:
 
         self.hub = hub
         self.redis = aioredis.from_url(url)
-        self._task: asyncio.Task | None = None
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(10_000)
+        self._tasks: list[asyncio.Task] = []
 
     def publish(self, channel: str, frame: bytes) -> None:
-        asyncio.get_running_loop().create_task(self.redis.publish(self.PREFIX + channel, frame))
+        try:
+            self._outbox.put_nowait((channel, frame))
+        except asyncio.QueueFull:  # Redis is gone: deliver here at least
+            self.hub.deliver(channel, frame)
 
     async def start(self) -> None:
         pubsub = self.redis.pubsub()
         await pubsub.psubscribe(self.PREFIX + "*")
 
-        async def pump() -> None:
+        async def receive() -> None:
             async for message in pubsub.listen():
                 if message.get("type") == "pmessage":
-                    channel = message["channel"].decode()[len(self.PREFIX):]
-                    self.hub.deliver(channel, message["data"])
+                    self.hub.deliver(message["channel"].decode()[len(self.PREFIX):], message["data"])
 
-        self._task = asyncio.create_task(pump())
+        async def send() -> None:
+            while True:
+                channel, frame = await self._outbox.get()
+                try:
+                    await self.redis.publish(self.PREFIX + channel, frame)
+                except Exception:
+                    log.exception("classroom: Redis publish failed; delivering locally")
+                    self.hub.deliver(channel, frame)
+
+        self._tasks = [asyncio.create_task(receive()), asyncio.create_task(send())]
+        self.hub.bridge = self
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        self.hub.bridge = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.redis.aclose()

@@ -49,6 +49,7 @@ class ClassroomService:
         self.join_ip_limiter = RateLimiter(rate=5, burst=400)  # per address: a hall behind one NAT still joins
         self._students: dict[str, tuple[float, store.StudentRef | None]] = {}
         self._task: asyncio.Task | None = None
+        self._bridge = None
         self._last_expiry = 0.0
         self._last_prune = 0.0
 
@@ -61,9 +62,21 @@ class ClassroomService:
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self.hub.bind(asyncio.get_running_loop())
+        queue_url = self.settings.queue_url or ""
+        if queue_url.startswith(("redis://", "rediss://")):  # several web processes: share pushes via Redis
+            from app.classroom.hub import RedisBridge
+
+            try:
+                self._bridge = RedisBridge(self.hub, queue_url)
+                await self._bridge.start()
+            except Exception:
+                log.exception("classroom: cannot reach Redis at start-up; pushes stay within this process")
+                self._bridge = None
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        if self._bridge is not None:
+            await self._bridge.stop()
         if self._task:
             self._task.cancel()
             try:

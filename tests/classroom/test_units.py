@@ -89,3 +89,37 @@ def test_hub_fans_out_one_frame_and_drops_a_reader_that_stopped_reading():
         assert hub.subscribers("class:A") == 0
 
     asyncio.run(scenario())
+
+
+def test_two_web_processes_share_pushes_through_redis():
+    """Two hubs (as in two processes) bridged by the Redis on this machine: a push published in
+    one reaches a student connected to the other, in order."""
+    from app.classroom.hub import RedisBridge
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        hubs = [Hub(), Hub()]
+        bridges = []
+        for hub in hubs:
+            hub.bind(loop)
+            bridge = RedisBridge(hub, "redis://127.0.0.1:6379/15")
+            await bridge.start()
+            bridges.append(bridge)
+        try:
+            async with hubs[1].subscribe("class:REDIS1") as queue:
+                await asyncio.sleep(0.2)  # subscriptions settle
+                for i in range(3):
+                    hubs[0].publish("class:REDIS1", "push", {"i": i})
+                frames = [await asyncio.wait_for(queue.get(), 3) for _ in range(3)]
+            assert [json_data(f)["i"] for f in frames] == [0, 1, 2]
+        finally:
+            for bridge in bridges:
+                await bridge.stop()
+
+    asyncio.run(scenario())
+
+
+def json_data(frame: bytes):
+    import json
+
+    return json.loads(frame.decode().split("data: ", 1)[1])
