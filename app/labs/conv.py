@@ -163,6 +163,8 @@ def stage_context(state: ConvState) -> dict:
         "window": window,
         "winners": {tuple(map(int, w)) for w in result.winners.reshape(-1, 2)} if pooled_ok else set(),
         "pooled_ok": pooled_ok,
+        "board_top": float(np.abs(result.board).max()) or 1.0,  # the brightest cell of the board's heat tint
+        "relu_top": float(result.activated.max()) or 1.0,
         "lecture": lecture,
         "misprint": misprint if lecture else None,
         "misprint_step": misprint["row"] * cols + misprint["col"] + 1,
