@@ -237,7 +237,7 @@ def finish_training(settings: Settings, cid: str, job_id: str, result: dict[str,
     from app.jobs.models import JobFile
 
     summary = {k: result.get(k) for k in ("val_accuracy", "train_accuracy", "parameters", "borrowed_parameters",
-                                          "embedding_size", "confusion", "embed_seconds", "train_seconds", "seconds")}
+                                          "embedding_size", "val_confusion", "embed_seconds", "train_seconds", "seconds")}
     summary["val_photos"] = len(result.get("val_photo_ids") or [])
     summary["classes"] = result.get("classes")
     with session_scope(settings.database_url_resolved) as s:
@@ -282,10 +282,10 @@ def ensure_model(settings: Settings, c: Classifier) -> bool:
     job = get_job(settings, c.model_job_id)
     head = load_file(settings, c.model_job_id, HEAD_FILE)
     weights = load_file(settings, c.model_job_id, WEIGHTS_FILE)
-    if job is None or head is None or not (job.result or {}).get("manifest"):
+    if job is None or head is None or not (job.result or {}).get("model_manifest"):
         return False
     files = {HEAD_FILE: head[0], **({WEIGHTS_FILE: weights[0]} if weights else {})}
-    write_model_folder(settings, c.id, files, job.result["manifest"])
+    write_model_folder(settings, c.id, files, job.result["model_manifest"])
     return True
 
 

@@ -22,7 +22,7 @@ class Lab:
 
 
 # Order = order in the navigation.
-LAB_MODULES = ["home", "prefs", "neuron", "conv", "cnn_inside", "digits", "photos", "classroom", "descent", "train"]
+LAB_MODULES = ["home", "prefs", "neuron", "conv", "cnn_inside", "digits", "photos", "classroom", "descent", "train", "classifiers"]
 
 
 def lab_modules() -> list[ModuleType]:

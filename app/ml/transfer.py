@@ -6,6 +6,7 @@ The lecture's myna demo (Demo02 遷移式學習做八哥辨識器), step by step
    learned on ImageNet, borrowed as they are) turns each 224 × 224 photo into 1024 numbers.
 2. A head learns the classes from those numbers: h = x / ‖x‖ · SCALE, p = softmax(h W + b) —
    1024 · k + k parameters (a few thousand), trained with Keras 3 in seconds.
+   Each training photo is also shown mirrored (left ↔ right): twice the examples, for free.
 3. A few photos per class are held out: the head never sees them while training, so the
    accuracy on them tells how well it does on new photos.
 
@@ -152,15 +153,19 @@ def pixels_of(jpeg: bytes) -> np.ndarray:
         return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
-def embed(registry, photos: list[bytes], on_progress=None) -> np.ndarray:
-    """Stored crops → (n, d) embeddings from the frozen base (never trained)."""
+def embed(registry, photos: list[bytes], on_progress=None, mirrored: bool = False) -> np.ndarray:
+    """Stored crops → (n, d) embeddings from the frozen base (never trained). mirrored: of each
+    photo's mirror image — a second, slightly different photo of the same thing, for free."""
     from app.ml.photos import model_input
 
     base_manifest = registry.manifest(BASE_MODEL)
     base = registry.predictor(BASE_MODEL)
     out = []
     for start in range(0, len(photos), EMBED_CHUNK):
-        chunk = np.stack([model_input(base_manifest, pixels_of(p)) for p in photos[start:start + EMBED_CHUNK]])
+        pixels = [pixels_of(p) for p in photos[start:start + EMBED_CHUNK]]
+        if mirrored:
+            pixels = [px[:, ::-1] for px in pixels]
+        chunk = np.stack([model_input(base_manifest, np.ascontiguousarray(px)) for px in pixels])
         out.append(base.predict(chunk).reshape(len(chunk), -1))
         if on_progress:
             on_progress(min(start + EMBED_CHUNK, len(photos)), len(photos))
@@ -316,19 +321,24 @@ def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) ->
     epochs = int(params.get("epochs", EPOCHS))
 
     registry = worker_registry(settings)
-    reporter.stage("embedding", done=0, total=len(ts.jpegs))
+    n = len(ts.jpegs)
+    train, val = split_holdout(ts.labels, n_classes, seed, params.get("holdout"))
+    reporter.stage("embedding", done=0, total=n + len(train))
     t0 = time.monotonic()
-    x = embed(registry, ts.jpegs, lambda done, total: reporter.stage("embedding", done=done, total=total))
+    x = embed(registry, ts.jpegs, lambda done, total: reporter.stage("embedding", done=done, total=n + len(train)))
+    # Training photos once more, mirrored (validation photos stay as they are: new photos).
+    x_mirror = embed(registry, [ts.jpegs[i] for i in train],
+                     lambda done, total: reporter.stage("embedding", done=n + done, total=n + len(train)), mirrored=True)
     embed_s = time.monotonic() - t0
     if reporter.cancelled():
         return {}
 
-    train, val = split_holdout(ts.labels, n_classes, seed, params.get("holdout"))
+    x_train = np.concatenate([x[train], x_mirror])
+    y_train = np.concatenate([ts.labels[train], ts.labels[train]])
     x_val, y_val = x[val], ts.labels[val]
-    steps = int(np.ceil(len(train) / BATCH_SIZE))
+    steps = int(np.ceil(len(y_train) / BATCH_SIZE))
     t0 = time.monotonic()
-    model = train_head(x[train], ts.labels[train], n_classes, seed, epochs, (x_val, y_val),
-                       [reporter.callback(epochs, steps)])
+    model = train_head(x_train, y_train, n_classes, seed, epochs, (x_val, y_val), [reporter.callback(epochs, steps)])
     train_s = time.monotonic() - t0
     if reporter.cancelled() or reporter.timed_out():
         return {}
@@ -364,12 +374,14 @@ def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) ->
         "classes": ts.class_names,
         "val_photo_ids": [ts.photo_ids[i] for i in val],
         "val_guesses": [int(g) for g in guess],
-        "confusion": confusion.tolist(),
+        "val_confusion": confusion.tolist(),  # rows: true class, columns: the head's answer
         "embed_seconds": round(embed_s, 3),
         "train_seconds": round(train_s, 3),
         "seconds": round(time.monotonic() - started, 3),
         "seed": seed,
-        "manifest": manifest,
+        # Not "manifest": the generic job views would offer it to the digit lab. The classifier's
+        # routes put it in place (app/classifiers/service.py: ensure_model).
+        "model_manifest": manifest,
     }
     # Put the model where this host's registry finds it; take it away again if the learner
     # deleted the classifier meanwhile (the delete removes the folder too: either order ends clean).

@@ -1,0 +1,83 @@
+"""A classifier as a plain dict: the JSON API's answer, and what the page's templates show."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from app.classifiers import service
+from app.classifiers.models import Classifier
+from app.settings import Settings
+
+
+def job_summary(settings: Settings, job_id: str | None, translate=None) -> dict[str, Any] | None:
+    """The training job as the page needs it: status, stage, counts, epochs, error in words."""
+    from app.jobs.service import get_job, queue_position
+
+    job = get_job(settings, job_id) if job_id else None
+    if job is None:
+        return None
+    p = job.progress or {}
+    error = None
+    if job.error:
+        error = translate(job.error, **(p.get("error_params") or {})) if translate else job.error
+    return {
+        "id": job.id, "status": job.status, "stage": p.get("stage"),
+        "done": p.get("done"), "total": p.get("total"),
+        "epoch": int(p.get("epoch", 0)), "epochs": p.get("epochs") or (job.params or {}).get("epochs"),
+        "x": p.get("x") or 0, "error": error, "error_code": job.error,
+        "queue_position": queue_position(settings, job),
+        "active": job.status in ("queued", "running"),
+    }
+
+
+def progress_fraction(job: dict[str, Any] | None) -> float:
+    """0–1 for the progress bar: embedding is the first 30 %, training the rest."""
+    if not job:
+        return 0.0
+    if job["status"] == "succeeded":
+        return 1.0
+    if job["stage"] == "embedding" and job.get("total"):
+        return 0.3 * min(1.0, (job.get("done") or 0) / job["total"])
+    if job.get("epochs") and job["stage"] in ("training", "testing"):
+        return 0.3 + 0.7 * min(1.0, float(job.get("x") or job["epoch"]) / float(job["epochs"]))
+    return 0.0
+
+
+def classifier_view(settings: Settings, c: Classifier, translate=None) -> dict[str, Any]:
+    names = service.class_names(settings, c.id)
+    index = service.photo_index(settings, c.id)
+    classes = [{"index": k, "name": n, "count": len(index.get(k, [])), "photo_ids": index.get(k, [])}
+               for k, n in enumerate(names)]
+    missing = [{"index": cl["index"], "name": cl["name"], "need": service.MIN_PHOTOS_PER_CLASS - cl["count"]}
+               for cl in classes if cl["count"] < service.MIN_PHOTOS_PER_CLASS]
+    job = job_summary(settings, c.job_id, translate)
+    model_ready = service.ensure_model(settings, c)
+    result = c.result or {}
+    model = None
+    if model_ready:
+        model = {
+            "job_id": c.model_job_id,
+            "val_accuracy": result.get("val_accuracy"), "train_accuracy": result.get("train_accuracy"),
+            "val_photos": result.get("val_photos"), "val_confusion": result.get("val_confusion"),
+            "parameters": result.get("parameters"), "borrowed_parameters": result.get("borrowed_parameters"),
+            "embedding_size": result.get("embedding_size"), "classes": result.get("classes") or names,
+            "train_seconds": result.get("train_seconds"), "embed_seconds": result.get("embed_seconds"),
+        }
+    total = sum(cl["count"] for cl in classes)
+    kept_until = service._aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None
+    return {
+        "id": c.id,
+        "name": c.name,
+        "classes": classes,
+        "total_photos": total,
+        "max_photos": service.MAX_PHOTOS,
+        "min_photos_per_class": service.MIN_PHOTOS_PER_CLASS,
+        "ready_to_train": not missing and not (job and job["active"]),
+        "missing": missing,
+        "job": job,
+        "model": model,
+        "photos_purged": bool(c.photos_purged),
+        "photos_kept_until": kept_until.isoformat() if kept_until else None,
+        "links": {"page": f"/classifiers/{c.id}", "photo_lab": f"/photos?model={c.id}"},
+    }
