@@ -207,3 +207,22 @@ def test_a_gif_with_one_frame_and_a_png_with_alpha_are_fine(api):
         out = io.BytesIO()
         im.save(out, fmt)
         assert post_photo(api, out.getvalue()).status_code == 200
+
+
+def test_without_the_model_file_and_offline_the_app_still_starts_and_says_what_to_do(tmp_path, monkeypatch, shared):
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # no internet, whatever the machine has
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    settings = Settings(data_dir=tmp_path / "data", assets_dir=None, workers=0)
+    with TestClient(create_app(settings)) as c:  # warm() logs the missing model, start-up goes on
+        assert c.get("/photos").status_code == 200
+        r = post_photo(c, photo(shared, "parrot.jpg"), lang="en")
+        assert r.status_code == 503 and "playground fetch-models" in r.json()["detail"]
+
+
+def test_a_learners_model_is_in_the_switch_for_its_owner_only(app_settings, api, shared):
+    model_id = "my-mynas"
+    if not (app_settings.user_models_dir / model_id).exists():
+        learners_classifier(app_settings, shared, ["a"] * 1001)
+    mine = api.get("/photos", headers={"cookie": "pg_browser=browser-1"}).text
+    assert f'value="{model_id}"' in mine and "你訓練的" in mine
+    assert f'value="{model_id}"' not in api.get("/photos", headers={"cookie": "pg_browser=someone-else"}).text
