@@ -90,7 +90,7 @@ def descent_view(url: str, klass: ClassSession) -> dict[str, Any]:
         points.append({"x": round(x, 1), "y": round(y, 1), "lane": lane, "eta": eta, "nickname": r["nickname"]})
     ticks = [{"x": round(LEFT + (k - ETA_MIN_LOG) / (ETA_MAX_LOG - ETA_MIN_LOG) * width, 1), "label": f"{10.0 ** k:g}"}
              for k in range(int(ETA_MIN_LOG), int(ETA_MAX_LOG) + 1)]
-    height = TOP + LANE * len(lanes) + 40
+    height = TOP + LANE * len(lanes) + 52
     return {"points": points, "lanes": [{"name": l, "y": TOP + LANE * i + LANE / 2, "count": counts[l]} for i, l in enumerate(lanes)],
             "ticks": ticks, "width": CHART_W, "height": height, "left": LEFT, "axis_y": TOP + LANE * len(lanes),
             "total": len(points)}

@@ -112,3 +112,59 @@ def test_projector_and_three_phones_follow_the_teacher(browser, server, lang):
             external = ctx.guard.external
             ctx.close()
             assert not external, f"pages requested other hosts: {external}"
+
+
+def class_with_results(server) -> str:
+    """A class of six whose students ran gradient descent and trained networks (jobs a worker
+    finished, written straight into the server's database)."""
+    from datetime import datetime, timedelta, timezone
+    from pathlib import Path
+
+    import httpx
+
+    from app.db import session_scope
+    from app.jobs.models import Job
+
+    teacher = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TEACHER}"})
+    code = teacher.post("/api/classes").json()["code"]
+    db = "sqlite:///" + str(Path(server.log.name).parent / "playground.db")
+    designs = [({"architecture": "cnn", "epochs": 3, "optimizer": "adam"}, 0.991, 93_322, 61),
+               ({"architecture": "dnn", "hidden_layers": [100, 100], "epochs": 5}, 0.978, 89_610, 24),
+               ({"architecture": "dnn", "hidden_layers": [32], "epochs": 2, "activation": "sigmoid"}, 0.941, 25_450, 9)]
+    for i, nickname in enumerate(["小明", "阿華", "Amy", "<b>Bob</b>", "小美", "Kai"]):
+        student = httpx.Client(base_url=server.url)
+        student.post(f"/api/classes/{code}/join", json={"nickname": nickname})
+        for eta in (0.05, 0.3, 0.9, 1.1)[i % 2:][:3]:
+            student.post("/api/descent", json={"loss": "quadratic", "w0": 5, "eta": eta * (1 + i / 10), "steps": 30})
+        if i < len(designs):
+            params, accuracy, size, seconds = designs[i]
+            started = datetime.now(timezone.utc) - timedelta(seconds=seconds)
+            job_id = f"{code}{i}"
+            with session_scope(db) as s:
+                s.add(Job(id=job_id, kind="train", owner=student.cookies.get("pg_browser"), status="succeeded", params=params,
+                          started=started, finished=started + timedelta(seconds=seconds),
+                          result={"test_accuracy": accuracy, "parameters": size}))
+            student.get(f"/train/jobs/{job_id}")  # the first look announces it to the class
+    return code
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_projector_views_of_learning_rates_and_the_leaderboard(browser, server, lang):
+    code = class_with_results(server)
+    context, projector = person(browser, server, 1920, 1080, lang, projector=True)
+    try:
+        projector.goto(f"{server.url}/classroom?token={TEACHER}")
+        projector.goto(f"{server.url}/classroom/{code}?view=descent")
+        expect(projector.locator(".cr-chart circle").first).to_be_visible()
+        assert projector.locator(".cr-chart circle").count() >= 12
+        screenshot(projector, f"classroom-projector-descent-1920-{lang}")
+        projector.locator(".cr-tabs a").nth(2).click()
+        projector.wait_for_url(f"**/classroom/{code}?view=train")
+        rows = projector.locator(".cr-board tbody tr")
+        expect(rows).to_have_count(3)
+        expect(rows.first).to_contain_text("99.1%")
+        screenshot(projector, f"classroom-projector-train-1920-{lang}")
+    finally:
+        external = context.guard.external
+        context.close()
+        assert not external, f"pages requested other hosts: {external}"
