@@ -26,7 +26,7 @@ from app.ml.registry import ModelNotAvailable, resolve_file
 from app.web import UserError, render
 
 router = APIRouter()
-LAB = Lab(slug="cnn-inside", path="/conv/digit", title_key="conv.digit.title", summary_key="conv.digit.summary", steps=(4, 6), icon="🔍")
+LAB = Lab(slug="cnn-inside", path="/conv/digit", title_key="conv.digit.title", summary_key="conv.digit.summary", steps=(4,), icon="▤")
 
 MODEL_ID = "digits-cnn"  # the default CNN trained by `playground train-defaults`
 _load_lock = threading.Lock()
