@@ -10,7 +10,8 @@ import asyncio
 import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPBearer
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +23,9 @@ from app.deps import SettingsDep
 from app.web import UserError, translator
 
 router = APIRouter(prefix="/api", tags=["classroom"])
+# Shown in /docs ("Authorize"); the check itself is auth.require_teacher (a student's token → 403).
+TeacherToken = Depends(HTTPBearer(auto_error=False, scheme_name="teacher token",
+                                  description="PLAYGROUND_TEACHER_TOKEN, or the one `playground serve` printed"))
 KEEPALIVE_S = 15
 
 
@@ -94,7 +98,7 @@ def join(request: Request, settings, code: str, nickname: str) -> tuple[str, sto
     return token, ref
 
 
-@router.post("/classes", response_model=ClassCreated, status_code=201, summary="Open a class (teacher)")
+@router.post("/classes", response_model=ClassCreated, status_code=201, summary="Open a class (teacher)", dependencies=[TeacherToken])
 def create_class(request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     code = store.create_class(settings.database_url_resolved)
@@ -108,7 +112,7 @@ def join_class(code: str, body: JoinRequest, request: Request, response: Respons
     return {"student_token": token, "nickname": ref.nickname, "code": ref.code}
 
 
-@router.get("/classes/{code}", summary="A class: its students and its latest push (teacher)")
+@router.get("/classes/{code}", summary="A class: its students and its latest push (teacher)", dependencies=[TeacherToken])
 def get_class(code: str, request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     klass = auth.require_class(settings, code)
@@ -120,14 +124,14 @@ def get_class(code: str, request: Request, settings: SettingsDep):
     }
 
 
-@router.post("/classes/{code}/push", summary="Send every student to a lab with a preset state (teacher)")
+@router.post("/classes/{code}/push", summary="Send every student to a lab with a preset state (teacher)", dependencies=[TeacherToken])
 def push(code: str, body: PushRequest, request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     klass = auth.require_class(settings, code)
     return publish_push(request, klass, make_push(body))
 
 
-@router.delete("/classes/{code}", summary="End a class: deletes its nicknames and results (teacher)")
+@router.delete("/classes/{code}", summary="End a class: deletes its nicknames and results (teacher)", dependencies=[TeacherToken])
 async def end_class(code: str, request: Request, settings: SettingsDep):
     await run_in_threadpool(auth.require_teacher, request, settings)
     klass = await run_in_threadpool(auth.require_class, settings, code)
@@ -136,7 +140,7 @@ async def end_class(code: str, request: Request, settings: SettingsDep):
     return {"ended": klass.code}
 
 
-@router.delete("/classes/{code}/students/{student_id}", summary="Remove a student and their results (teacher)")
+@router.delete("/classes/{code}/students/{student_id}", summary="Remove a student and their results (teacher)", dependencies=[TeacherToken])
 async def remove_student(code: str, student_id: int, request: Request, settings: SettingsDep):
     await run_in_threadpool(auth.require_teacher, request, settings)
     klass = await run_in_threadpool(auth.require_class, settings, code)
@@ -146,7 +150,7 @@ async def remove_student(code: str, student_id: int, request: Request, settings:
     return {"removed": student_id}
 
 
-@router.get("/classes/{code}/views/{lab}", summary="A live class view as data (teacher)")
+@router.get("/classes/{code}/views/{lab}", summary="A live class view as data (teacher)", dependencies=[TeacherToken])
 def class_view(code: str, lab: Literal["digits", "descent", "train", "photos"], request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     klass = auth.require_class(settings, code)

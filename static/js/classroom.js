@@ -138,6 +138,8 @@
       return r.ok ? r.json() : null;
     }).then(function (me) {
       if (!me || stopped) return;
+      code = me.code; // the server's word, not the cookie's
+      seenKey = "pg_push:" + code;
       text = me.text;
       showBadge();
       connect();
