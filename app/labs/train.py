@@ -33,7 +33,7 @@ from app.jobs.api import load_job, publish_if_first
 from app.jobs.api import router as jobs_router
 from app.labs import Lab
 from app.labs.train_view import PRESETS, DesignForm, form_query, progress_charts
-from app.ml.design import TrainDesign, describe, keras_code, layer_table
+from app.ml.design import CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table
 from app.settings import Settings
 from app.web import UserError, browser_id, is_htmx, render, translator
 
@@ -60,12 +60,17 @@ def submit_design(settings: Settings, design: TrainDesign, owner: str) -> str:
     return service.submit_job(settings, "train", design.model_dump(), owner)
 
 
+def code_comments(request: Request) -> dict[str, str]:
+    _ = translator(request)
+    return {key: _(f"train.code_{key}") for key in CODE_COMMENTS}
+
+
 def design_context(request: Request, settings: Settings, form: DesignForm) -> dict[str, Any]:
     design = form.to_design()
     table = layer_table(design)
     return {
         "form": form, "rows": form.rows(), "design": design, "table": table,
-        "total_params": sum(r["params"] for r in table), "code": keras_code(design),
+        "total_params": sum(r["params"] for r in table), "code": keras_code(design, code_comments(request)),
         "query": form_query(design), "max_parameters": settings.max_parameters,
         "too_big": sum(r["params"] for r in table) > settings.max_parameters,
         "presets": {name: form_query(d) for name, d in PRESETS.items()},
@@ -200,8 +205,8 @@ def create_job(design: TrainDesign, settings: SettingsDep, owner: BrowserIdDep) 
 
 
 @router.post("/api/train/preview", summary="A design's layer table, parameter count and Keras code")
-def preview(design: TrainDesign, settings: SettingsDep) -> dict[str, Any]:
+def preview(request: Request, design: TrainDesign, settings: SettingsDep) -> dict[str, Any]:
     table = layer_table(design)
     return {"layers": [{**r, "shape": [None, *r["shape"]]} for r in table],
             "parameters": sum(r["params"] for r in table), "max_parameters": settings.max_parameters,
-            "code": keras_code(design)}
+            "code": keras_code(design, code_comments(request))}

@@ -105,8 +105,10 @@ def progress_charts(progress: dict, epochs: int, _) -> list[Chart]:
         else:
             top = max(values) if values else 1.0
             y_range = (0.0, top * 1.08 if top > 0 else 1.0)
-        chart = Chart(x_range=(0, max(1, epochs or 1)), y_range=y_range, x_label=_("train.chart_epoch"),
-                      y_label=_(label_key), title=_(label_key), id=cid, width=640, height=320)
+        span = max(1, epochs or 1)
+        chart = Chart(x_range=(0, span * 1.04), y_range=(y_range[0], y_range[1] * 1.04), x_label=_("train.chart_epoch"),
+                      y_label=_(label_key), title=_(label_key), id=cid, width=480, height=300,
+                      margin=(16, 14, 40, 46))
         pts = [(b["x"], b.get(metric)) for b in batches if _finite(b.get(metric))]
         if pts:
             chart.line([p[0] for p in pts], [p[1] for p in pts], cls="series train-batches")

@@ -98,8 +98,20 @@ def parameter_count(design: TrainDesign) -> int:
     return sum(row["params"] for row in layer_table(design))
 
 
-def keras_code(design: TrainDesign) -> str:
+CODE_COMMENTS = {  # the code's comments; the page passes them in the learner's language
+    "data": "1. Data: MNIST handwritten digits, 28×28 pixels, values 0–255",
+    "scale": "scale to 0–1",
+    "onehot": "7 → [0,0,0,0,0,0,0,1,0,0]",
+    "split": "The last 10 000 training digits check the learning; the test digits are only for the end.",
+    "machine": "2. The function-learning machine",
+    "train": "3. Train",
+    "test": "4. Test on digits it has never seen",
+}
+
+
+def keras_code(design: TrainDesign, comments: dict[str, str] | None = None) -> str:
     """The same network and training as a script that runs unchanged in Colab (Keras 3)."""
+    c = {**CODE_COMMENTS, **(comments or {})}
     act = design.activation
     lines = ["    keras.Input(shape=(28, 28, 1)),"]
     if design.architecture == "cnn":
@@ -120,18 +132,18 @@ def keras_code(design: TrainDesign) -> str:
     return f'''import keras
 from keras import layers
 
-# 1. Data: MNIST handwritten digits, 28×28 pixels, values 0–255
+# {c["data"]}
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-x_train = x_train.reshape(-1, 28, 28, 1) / 255  # scale to 0–1
+x_train = x_train.reshape(-1, 28, 28, 1) / 255  # {c["scale"]}
 x_test = x_test.reshape(-1, 28, 28, 1) / 255
-y_train = keras.utils.to_categorical(y_train, 10)  # 7 → [0,0,0,0,0,0,0,1,0,0]
+y_train = keras.utils.to_categorical(y_train, 10)  # {c["onehot"]}
 y_test = keras.utils.to_categorical(y_test, 10)
 
-# The last 10 000 training digits check the learning; the test digits are only for the end.
+# {c["split"]}
 x_val, y_val = x_train[50000:], y_train[50000:]
 x_train, y_train = x_train[:{n_train}], y_train[:{n_train}]
 
-# 2. The function-learning machine
+# {c["machine"]}
 keras.utils.set_random_seed({design.seed})
 model = keras.Sequential([
 {network}
@@ -139,11 +151,11 @@ model = keras.Sequential([
 model.compile(loss="{design.loss}", optimizer={optimizer}, metrics=["accuracy"])
 model.summary()
 
-# 3. Train
+# {c["train"]}
 history = model.fit(x_train, y_train, batch_size={design.batch_size}, epochs={design.epochs},
                     validation_data=(x_val, y_val))
 
-# 4. Test on digits it has never seen
+# {c["test"]}
 loss, accuracy = model.evaluate(x_test, y_test)
 print("test accuracy:", accuracy)
 model.save("my_mnist_model.keras")

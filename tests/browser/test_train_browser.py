@@ -1,0 +1,137 @@
+"""The training lab in a real browser, against `playground serve` with its own local worker:
+design a small DNN, guess and reveal its parameter count, train 1 epoch, watch the curves update
+(in two tabs), then draw a digit for the new model in the digit lab. Screenshots of the design
+and job pages at 390 px and 1920 px in both languages go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.labs.train_view import form_query
+from app.ml.design import TrainDesign
+from tests.browser.test_digits_browser import SEVEN, draw_with_mouse
+from tests.conftest import LiveServer, new_context, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SMALL = TrainDesign(hidden_layers=[32], loss="categorical_crossentropy", optimizer="adam", learning_rate=0.001,
+                    batch_size=20, epochs=1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, shared):
+    """`playground serve` as the README runs it: the web app and one local worker."""
+    s = LiveServer(tmp_path_factory.mktemp("train-live") / "data", worker=True)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_state():
+    return {}
+
+
+def open_page(browser, server, path, width=1280, height=900, lang="zh-TW", touch=False):
+    context = new_context(browser, width=width, height=height, lang=lang, touch=touch)
+    context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    page.goto(server.url + path)
+    return context, page
+
+
+def close(context):
+    external = context.guard.external
+    context.close()
+    assert not external, f"the page requested other hosts: {external}"
+
+
+WATCH = """() => {
+  window.__renders = [];
+  const record = () => {
+    const box = document.getElementById('progress-box');
+    const line = document.querySelector('#loss-chart polyline');
+    window.__renders.push({status: box && box.dataset.status,
+                           points: line ? line.getAttribute('points').trim().split(' ').length : 0});
+  };
+  record();
+  new MutationObserver(record).observe(document.getElementById('job-progress'), {childList: true, subtree: true});
+}"""
+
+
+def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_state):
+    context, page = open_page(browser, server, f"/train?{form_query(SMALL)}")
+    try:
+        # guess first, then reveal
+        assert "hide-answers" in page.locator("#train-preview").get_attribute("class")
+        page.fill("#guess", "25450")
+        page.click("#reveal-button")
+        assert page.locator("#guess-verdict").inner_text() == "猜對了！"
+        assert "hide-answers" not in page.locator("#train-preview").get_attribute("class")
+        assert page.locator("#total-params").inner_text() == "25,450"
+        # a change of the design updates the table and the address
+        page.fill("#neurons1", "40")
+        page.locator("#neurons1").press("Tab")
+        page.wait_for_function("() => document.getElementById('total-params').textContent === '31,810'")
+        assert "neurons=40" in page.url
+        page.fill("#neurons1", "32")
+        page.locator("#neurons1").press("Tab")
+        page.wait_for_function("() => document.getElementById('total-params').textContent === '25,450'")
+        # train
+        page.click("#train-button")
+        page.wait_for_url("**/train/jobs/*")
+        job_url = page.url
+        shared_state["job"] = job_url.removeprefix(server.url)
+        page.evaluate(WATCH)
+        other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
+        try:
+            page.wait_for_selector("#test-accuracy", timeout=150_000)
+            other.wait_for_selector("#test-accuracy", timeout=30_000)  # a second tab follows too
+            assert "Done" in other.locator("#job-status").inner_text()
+        finally:
+            close(other_context)
+        renders = page.evaluate("window.__renders")
+        statuses = [r["status"] for r in renders if r["status"]]
+        assert "running" in statuses and statuses[-1] == "succeeded", statuses
+        growing = sorted({r["points"] for r in renders if r["points"]})
+        assert len(growing) >= 2, f"the loss curve never grew while we watched: {renders}"
+        accuracy = float(page.locator("#test-accuracy").inner_text().rstrip("%"))
+        assert accuracy > 80  # one epoch of a 32-neuron DNN
+        assert page.locator("#confusion tbody tr").count() == 10
+        assert page.locator("#mistake img").count() == 1
+        assert "裝置 CPU" in page.locator("#worker-line").inner_text()
+        # use it in the digit lab: the link selects the new model, and it reads a drawing
+        model_id = page.locator("#use-in-digits").get_attribute("href").split("model=")[1]
+        page.click("#use-in-digits")
+        page.wait_for_selector("#digits-lab.ready")
+        assert page.locator("#digits-model").input_value() == model_id
+        draw_with_mouse(page, SEVEN)
+        page.wait_for_function(
+            "() => { const lab = document.getElementById('digits-lab');"
+            " return lab.dataset.latest && lab.dataset.shown === lab.dataset.latest && !lab.classList.contains('busy'); }")
+        answer = page.locator(".digits-answer.main .digits-top").inner_text().strip()
+        assert answer.isdigit(), f"the new model gave no answer: {answer!r}"
+        screenshot(page, "train-digit-lab-with-my-model")
+    finally:
+        close(context)
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+@pytest.mark.parametrize("width,height,touch", [(390, 844, True), (1920, 1080, False)])
+def test_pages_fit_phones_and_projectors(browser, server, shared_state, lang, width, height, touch):
+    context, page = open_page(browser, server, "/train?" + form_query(TrainDesign(architecture="cnn")),
+                              width=width, height=height, lang=lang, touch=touch)
+    try:
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the design page is {overflow}px wider than the screen"
+        page.click("#reveal-button")
+        page.locator("#keras-code-box summary").click()
+        screenshot(page, f"train-design-{width}-{lang}")
+        if "job" in shared_state:  # the job trained above, finished: curves, matrix, mistakes
+            page.goto(server.url + shared_state["job"])
+            page.wait_for_selector("#test-accuracy")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"the job page is {overflow}px wider than the screen"
+            screenshot(page, f"train-job-{width}-{lang}")
+    finally:
+        close(context)
