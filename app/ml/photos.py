@@ -109,13 +109,17 @@ def decode(data: bytes, size: int = INPUT_SIZE) -> Photo:
         raise UserError("photos.error_bomb", 413, mp=MAX_PIXELS // 1_000_000)
     if min(width, height) < MIN_SIDE:
         raise UserError("photos.error_too_small", min=MIN_SIDE, width=width, height=height)
-    if getattr(im, "is_animated", False):
+    try:  # MPO = a phone's JPEG with extra pictures inside (depth, HDR gain map): its first is the photo
+        animated = getattr(im, "is_animated", False) and im.format != "MPO"
+    except Exception:
+        raise UserError("photos.error_truncated") from None
+    if animated:
         raise UserError("photos.error_animated")
     try:
         orientation = int(im.getexif().get(0x0112, 1))
     except Exception:  # a broken EXIF block is no reason to refuse a photo
         orientation = 1
-    if im.format == "JPEG":
+    if im.format in ("JPEG", "MPO"):
         im = _jpeg_draft(im, data, size)
     try:
         im.load()

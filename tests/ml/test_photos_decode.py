@@ -200,5 +200,14 @@ def test_truncated_jpeg_is_refused():
         photos.decode(progressive_jpeg()[:3000])  # cut in its first (DC) scan
 
 
+def test_a_phone_jpeg_with_extra_pictures_inside_is_a_photo_not_an_animation():
+    """iPhones and many Androids write MPO: the photo, then a depth map or HDR gain map."""
+    im = two_halves(800, 600)
+    data = encode(im, "MPO", save_all=True, append_images=[Image.new("RGB", (200, 150), (0, 0, 0))])
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    photo = photos.decode(data)
+    assert np.abs(photo.pixels.astype(np.int16) - reference(im)).mean() < 8
+
+
 def test_a_single_frame_gif_is_fine():
     assert photos.decode(encode(Image.new("RGB", (64, 64), (0, 200, 0)), "GIF")).pixels[0, 0, 1] > 150
