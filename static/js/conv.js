@@ -43,7 +43,7 @@
   function tick() {
     var next = document.getElementById("conv-next");
     if (!next || next.getAttribute("aria-disabled") === "true") { stop(); return; }
-    next.click();
+    if (!next.classList.contains("htmx-request")) next.click();  // a slow network: wait for the last step
     timer = setTimeout(tick, STEP_MS);
   }
 
