@@ -16,6 +16,7 @@ memory and stops reading past the 15 MB limit).
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated
 from urllib.parse import urlencode
@@ -35,6 +36,7 @@ from app.ml import photos as photo_ml
 from app.ml.registry import Manifest, ModelNotAvailable, ModelRegistry
 from app.web import STATIC_DIR, UserError, describe_validation_error, render, translator
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 LAB = Lab(slug="photos", path="/photos", title_key="photos.nav", summary_key="photos.summary", steps=(1, 2, 6), icon="◉")
 
@@ -92,6 +94,9 @@ def run_model(models: ModelRegistry, manifest: Manifest, data: bytes, top: int) 
         return photo_ml.classify(models, manifest, data, top)
     except ModelNotAvailable as exc:
         raise UserError("photos.error_model_missing", 503, model=manifest.id) from exc
+    except (OSError, ValueError, KeyError) as exc:  # a learner's model whose files or manifest are broken
+        log.warning("photo model %s failed: %s", manifest.id, exc)
+        raise UserError("photos.error_model_broken", 503, model=manifest.id) from exc
 
 
 class ClassifyForm(BaseModel):

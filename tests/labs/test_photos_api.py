@@ -226,3 +226,14 @@ def test_a_learners_model_is_in_the_switch_for_its_owner_only(app_settings, api,
     mine = api.get("/photos", headers={"cookie": "pg_browser=browser-1"}).text
     assert f'value="{model_id}"' in mine and "你訓練的" in mine
     assert f'value="{model_id}"' not in api.get("/photos", headers={"cookie": "pg_browser=someone-else"}).text
+
+
+def test_a_broken_learners_model_is_a_503_not_a_crash(app_settings, api, shared):
+    folder = app_settings.user_models_dir / "broken-photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.tflite").write_bytes(b"this is not a model")
+    (folder / "manifest.json").write_text(json.dumps({"id": "broken-photos", "task": "photos", "engine": "litert",
+                                                      "file": "model.tflite", "labels": ["a", "b"]}))
+    r = post_photo(api, photo(shared, "parrot.jpg"), lang="en", model="broken-photos")
+    assert r.status_code == 503 and r.json()["code"] == "photos.error_model_broken"
+    assert post_photo(api, photo(shared, "parrot.jpg")).status_code == 200
