@@ -166,13 +166,26 @@ def me(request: Request, settings: SettingsDep):
     return {"code": ref.code, "nickname": ref.nickname,
             "text": {"badge": _("classroom.badge", code=ref.code, nickname=ref.nickname), "leave": _("classroom.leave"),
                      "ended": _("classroom.ended_toast"), "removed": _("classroom.removed_toast"),
-                     "pushed": _("classroom.pushed_toast")}}
+                     "left": _("classroom.left_toast")}}
 
 
-@router.post("/classroom/leave", summary="Leave the class on this browser (forgets its cookies)")
-def leave(response: Response):
+def leave_class(request: Request) -> bool:
+    """The student leaves: their nickname and results are deleted now, not at the end of the class."""
+    svc = service(request)
+    ref = svc.student(auth.student_token(request))
+    if ref is None:
+        return False
+    store.remove_student(request.app.state.settings.database_url_resolved, ref.class_id, ref.id)
+    svc.forget(lambda r: r.id == ref.id)
+    svc.hub.publish_threadsafe(f"teacher:{ref.code}", "students", {})
+    return True
+
+
+@router.post("/classroom/leave", summary="Leave the class: deletes this student's nickname and results, forgets the cookies")
+def leave(request: Request, response: Response):
+    left = leave_class(request)
     auth.clear_student_cookies(response)
-    return {"left": True}
+    return {"left": left}
 
 
 @router.get("/classes/{code}/events", summary="Server-Sent Events: pushes for students, live updates for the teacher",

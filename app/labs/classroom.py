@@ -158,6 +158,7 @@ def student_here(request: Request):
 
 @pages.post("/leave")
 def leave_page(request: Request):
+    api.leave_class(request)
     response = RedirectResponse("/", status_code=303)
     auth.clear_student_cookies(response)
     return response

@@ -86,7 +86,7 @@
       var leave = document.createElement("button");
       leave.type = "button";
       leave.textContent = text.leave;
-      leave.addEventListener("click", function () { stop(null); });
+      leave.addEventListener("click", function () { stop(text.left); });
       badge.appendChild(label);
       badge.appendChild(leave);
       document.body.appendChild(badge);

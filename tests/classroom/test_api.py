@@ -235,3 +235,12 @@ def test_photos_taken_in_class_are_deleted_with_it_and_earlier_ones_are_not(clie
     assert rows(settings, ClassifierPhoto) == 2
     client.delete(f"/api/classes/{code}", headers=AS_TEACHER)
     assert rows(settings, ClassifierPhoto) == 1  # the photo taken in class is gone
+
+
+def test_a_student_who_leaves_is_deleted_at_once(client, settings):
+    code = open_class(client)
+    join(client, code, "先走")
+    r = client.post("/api/classroom/leave")
+    assert r.json() == {"left": True} and "pg_student" not in client.cookies
+    assert client.get(f"/api/classes/{code}", headers=AS_TEACHER).json()["students"] == []
+    assert rows(settings, ClassStudent) == 0
