@@ -64,7 +64,7 @@ def decode_ink(data: bytes) -> np.ndarray:
 def _ink_of(image: Image.Image) -> np.ndarray:
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     if has_alpha:
-        image = image.convert("RGBA")
+        image = image if image.mode in ("RGBA", "LA") else image.convert("RGBA")
         alpha = image.getchannel("A")
         if alpha.getextrema()[0] < 250:  # transparent paper: the ink is whatever is opaque
             return np.asarray(alpha, dtype=np.float32) / 255.0
@@ -131,15 +131,14 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     peak = float(ink.max()) if ink.size else 0.0
     if peak < INK:
         raise UserError("digits.error_empty", 422)
-    ink = ink / peak  # the darkest stroke is full ink, whatever pen colour was used
-    mask = ink > INK
-    if int(mask.sum()) < MIN_INK_PIXELS:
+    mask = ink > INK * peak  # ink: at least 20 % of the darkest stroke, whatever pen colour was used
+    if int(np.count_nonzero(mask)) < MIN_INK_PIXELS:
         raise UserError("digits.error_empty", 422)
 
     # 1. the ink's bounding box
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    crop = np.where(crop > NOISE, crop, 0.0).astype(np.float32)
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] * np.float32(1.0 / peak)  # darkest stroke = 1
+    crop = np.where(crop > NOISE, crop, np.float32(0.0)).astype(np.float32, copy=False)
 
     # 2. scale to fit 20×20, keeping the aspect ratio (via an 80 px working size where strokes are evened out)
     h, w = crop.shape
