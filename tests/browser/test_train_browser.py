@@ -83,6 +83,8 @@ def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_sta
         job_url = page.url
         shared_state["job"] = job_url.removeprefix(server.url)
         page.evaluate(WATCH)
+        page.wait_for_selector("#progress-box[data-status=running] #loss-chart polyline", timeout=150_000)
+        screenshot(page, "train-job-running")
         other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
         try:
             page.wait_for_selector("#test-accuracy", timeout=150_000)

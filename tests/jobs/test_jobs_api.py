@@ -92,6 +92,8 @@ def test_results_model_file_and_digit_lab(env):
     assert registry.predictor(model_id).predict(np.zeros((1, 28, 28, 1), "float32")).shape == (1, 10)
     r = client.get(f"/digits?model={model_id}")
     assert r.status_code == 200
+    heard = []
+    client.app.state.result_listeners.append(lambda request, lab, payload: heard.append((lab, payload)))
     # the job page: test accuracy, confusion matrix, the mistakes browser, a link to the digit lab
     page = client.get(f"/train/jobs/{job_id}").text
     assert 'id="test-accuracy"' in page and 'id="confusion"' in page and f"?model={model_id}" in page
@@ -100,6 +102,15 @@ def test_results_model_file_and_digit_lab(env):
     assert sum(map(sum, confusion)) == 10_000  # every test digit, once
     r = client.get(f"/train/jobs/{job_id}/mistakes?mistake=3")
     assert r.status_code == 200 and "/train/digit/" in r.text and r.headers["hx-push-url"].endswith("mistake=3")
+    # the classroom heard about it once (on the first view), and can list finished jobs best first
+    client.get(f"/train/jobs/{job_id}")
+    client.get(f"/train/jobs/{job_id}/progress")
+    assert [(lab, p["job"], p["test_accuracy"]) for lab, p in heard] == [("train", job_id, job["test_accuracy"])]
+    from app.jobs.service import finished_jobs
+
+    board = finished_jobs(settings)
+    assert job_id in [b["id"] for b in board] and board[0]["test_accuracy"] >= board[-1]["test_accuracy"]
+    assert {b["model_id"] for b in board} >= {model_id}
     from PIL import Image
 
     png = client.get("/train/digit/0.png")
