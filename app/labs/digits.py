@@ -146,6 +146,8 @@ def page_context(request: Request, models: ModelRegistry, browser: str, state: D
     _ = translator(request)
     main = find_model(models, state.model)
     vs = find_model(models, state.vs) if state.vs and state.vs != "none" else None
+    if vs is not None and vs.id == main.id:
+        vs = None  # the same model twice says nothing new
     return {
         "state": state,
         "query": query_string(state),
