@@ -37,7 +37,7 @@ from app.web import STATIC_DIR, UserError, describe_validation_error, render, tr
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-LAB = Lab(slug="photos", path="/photos", title_key="photos.nav", summary_key="photos.summary", steps=(1, 2, 6), icon="◉")
+LAB = Lab(slug="photos", path="/photos", title_key="photos.nav", summary_key="photos.summary", steps=(1, 2, 6), icon="▣")
 
 TASK = "photos"
 DEFAULT_MODEL = "imagenet-mobilenet-v2"
