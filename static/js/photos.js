@@ -17,6 +17,7 @@
   var previewUrl = null;
 
   function say(text) { status.textContent = text || ""; }
+  previewImg.addEventListener("error", function () { preview.hidden = true; }); // e.g. HEIC: the server reads it, this browser cannot
 
   function showPreview(blob) {
     if (previewUrl) URL.revokeObjectURL(previewUrl);

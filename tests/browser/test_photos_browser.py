@@ -70,6 +70,29 @@ def test_click_an_example_and_the_address_keeps_it(browser, live_server, lang, w
         finish(context)
 
 
+DROP_OR_PASTE = """async ([kind, url]) => {
+  const blob = await (await fetch(url)).blob();
+  const dt = new DataTransfer();
+  dt.items.add(new File([blob], "coffee.jpg", {type: "image/jpeg"}));
+  if (kind === "drop") {
+    document.getElementById("photos-drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+  } else {
+    document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true}));
+  }
+}"""
+
+
+@pytest.mark.parametrize("kind", ["drop", "paste"])
+def test_drop_or_paste_a_photo(browser, live_server, kind):
+    context, page = open_lab(browser, live_server, "en", 1280)
+    try:
+        page.evaluate(DROP_OR_PASTE, [kind, "/static/gallery/coffee.jpg"])
+        page.wait_for_function("() => (document.getElementById('photos-top1-label') || {}).textContent === 'espresso'")
+        assert page.locator("#photos-preview-img").is_visible()
+    finally:
+        finish(context)
+
+
 def test_a_pdf_renamed_jpg_gets_a_clear_message(browser, live_server, tmp_path):
     fake = tmp_path / "holiday.jpg"
     fake.write_bytes(b"%PDF-1.7\n" + b"0" * 2000)
