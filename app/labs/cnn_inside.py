@@ -105,22 +105,24 @@ def layer_views(layers: list[Layer], inside: CnnInside, scale: str) -> list[dict
     return views
 
 
-def load_in_background(request: Request, settings, models) -> None:
-    """Start loading the CNN while the learner is still drawing (the first load takes seconds)."""
-    if getattr(request.app.state, "cnn_inside", None) is None and not _load_lock.locked():
-        def load():
-            try:
-                get_inside(request, settings, models)
-            except UserError:
-                pass  # the drawing's request will say so in the learner's language
-
-        threading.Thread(target=load, name="cnn-inside-load", daemon=True).start()
+def filter_views(inside: CnnInside) -> list[dict]:
+    """conv1's learned 3×3 filters as pictures (red +, blue −) with their numbers."""
+    kernels, biases = inside.filters("conv1")
+    top = float(np.abs(kernels).max())
+    return [{"index": f + 1, "src": weights_png(kernels[:, :, 0, f], top),
+             "weights": np.round(kernels[:, :, 0, f].astype(np.float64), 3).tolist(), "bias": round(float(biases[f]), 3)}
+            for f in range(kernels.shape[-1])]
 
 
 @router.get("/conv/digit", response_class=HTMLResponse, summary="Your drawing inside the default CNN (page)")
-def cnn_inside_page(request: Request, settings: SettingsDep, models: ModelsDep, state: Annotated[CnnInsideState, Query()]):
-    load_in_background(request, settings, models)
+def cnn_inside_page(request: Request, state: Annotated[CnnInsideState, Query()]):
     return render(request, "conv_digit.html", {"state": state, "layers": None})
+
+
+@router.get("/conv/digit/filters", response_class=HTMLResponse, include_in_schema=False)
+def cnn_inside_filters(request: Request, inside: InsideDep):
+    """The learned filters, before any drawing (the page asks for them as it loads; the first call loads the CNN)."""
+    return render(request, "partials/conv_digit_filters.html", {"filters": filter_views(inside)})
 
 
 @router.post("/conv/digit/layers", response_class=HTMLResponse, include_in_schema=False)

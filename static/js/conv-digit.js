@@ -7,6 +7,7 @@
   if (!lab || !window.DigitCanvas) return;
   var strings = JSON.parse(lab.getAttribute("data-strings") || "{}");
   var layers = document.getElementById("cnn-layers");
+  // Taken before htmx swaps the learned filters in, so that "clear" can ask for them again.
   var status = document.getElementById("cnn-status");
   var form = document.getElementById("cnn-form");
   var brush = document.getElementById("cnn-brush");
@@ -16,11 +17,16 @@
   var pad = DigitCanvas.create(document.getElementById("cnn-pad"), {
     brush: Number(brush.value),
     onChange: function (blob) {
-      if (!blob) { waiting = null; layers.innerHTML = empty; setStatus(""); return; }
+      if (!blob) { waiting = null; showEmpty(); setStatus(""); return; }
       waiting = blob;
       send();
     }
   });
+
+  function showEmpty() {  // the plan and the learned filters (htmx fetches them again)
+    layers.innerHTML = empty;
+    if (window.htmx) htmx.process(layers);
+  }
 
   function scale() { return form.querySelector("input[name=scale]:checked").value; }
 
@@ -83,13 +89,15 @@
     if (!button || !dialog) return;
     document.getElementById("fmap-title").textContent = button.getAttribute("data-title");
     document.getElementById("fmap-img").src = button.querySelector("img").src;
-    document.getElementById("fmap-caption").textContent =
-      strings["conv.digit.max"].replace("{max}", button.getAttribute("data-max"));
+    var max = button.getAttribute("data-max");
+    document.getElementById("fmap-caption").textContent = max ? strings["conv.digit.max"].replace("{max}", max) : "";
     var filter = document.getElementById("fmap-filter");
     var weights = button.getAttribute("data-weights");
     filter.hidden = !weights;
     if (weights) {
-      document.getElementById("fmap-filter-img").src = button.querySelector("img.filter").src;
+      var filterImg = document.getElementById("fmap-filter-img");
+      filterImg.src = button.querySelector("img.filter").src;
+      filterImg.hidden = button.getAttribute("data-kind") === "filter";  // already the big picture
       var table = document.getElementById("fmap-weights");
       table.innerHTML = "";
       JSON.parse(weights).forEach(function (row) {
@@ -104,6 +112,7 @@
       document.getElementById("fmap-bias").textContent = "b = " + button.getAttribute("data-bias");
       // The same map, worked out cell by cell in the convolution explorer (ReLU board = this map).
       var section = button.closest("[data-explore-image]");
+      document.getElementById("fmap-explore-box").hidden = !section;
       var kernel = JSON.parse(weights).map(function (row) { return row.join(","); }).join("_");
       var q = new URLSearchParams({ image: section ? section.getAttribute("data-explore-image") : "lecture", kernel: kernel,
                                     padding: "same", bias: bias, step: "784" });

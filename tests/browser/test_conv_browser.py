@@ -95,14 +95,20 @@ def draw_seven(page):
 
 def test_draw_a_digit_and_see_its_feature_maps(page, live_server):
     page.goto(live_server.url + "/conv/digit")
-    assert page.locator("#layer-conv1").count() == 0  # nothing before a drawing
+    assert page.locator("#layer-conv1").count() == 0  # no maps before a drawing …
+    page.wait_for_selector("#cnn-filters .fmap", timeout=60000)  # … but the learned filters (this loads the CNN)
+    assert page.locator("#cnn-filters .fmap").count() == 16
+    page.locator("#cnn-filters .fmap").nth(0).click()
+    assert page.locator("#fmap-weights td").count() == 9 and not page.locator("#fmap-explore").is_visible()
+    page.keyboard.press("Escape")
     draw_seven(page)
-    page.wait_for_selector("#layer-conv1 .fmap", timeout=60000)  # the first drawing also loads the CNN
+    page.wait_for_selector("#layer-conv1 .fmap", timeout=60000)
+    # answers also come while the stroke is drawn; the last one, for the whole 7, wins
+    page.wait_for_function("document.querySelector('#cnn-digit') && document.querySelector('#cnn-digit').innerText === '7'")
+    page.wait_for_load_state("networkidle")
     assert page.locator("#layer-conv1 .fmap").count() == 16
     assert page.locator("#layer-pool1 .fmap").count() == 16
     assert page.locator("#layer-conv3 .fmap").count() == 64
-    # answers also come while the stroke is drawn; the last one, for the whole 7, wins
-    page.wait_for_function("document.querySelector('#cnn-digit') && document.querySelector('#cnn-digit').innerText === '7'")
     # a feature map is a real picture, drawn with sharp squares
     img = page.locator("#layer-conv1 .fmap img").first
     assert page.evaluate("(i) => i.complete && i.naturalWidth", img.element_handle()) == 28
@@ -122,6 +128,7 @@ def test_draw_a_digit_and_see_its_feature_maps(page, live_server):
     page.wait_for_selector("text=每張特徵圖用自己的最大值")
     page.locator("#cnn-clear").click()
     page.wait_for_selector(".cnn-empty")
+    page.wait_for_selector("#cnn-filters .fmap")  # the filters come back with the empty page
     # the map's link: the drawing and the learned filter, worked out in the explorer
     page.goto(live_server.url + explore)
     assert page.locator("#conv-board .cell.filled").count() == 28 * 28
@@ -133,6 +140,7 @@ def test_phone_draw_by_touch_and_enlarge(phone_page, live_server):
     page.goto(live_server.url + "/conv/digit")
     draw_seven(page)  # pointer events from the mouse: the canvas takes touch and pen the same way
     page.wait_for_selector("#layer-conv1 .fmap", timeout=60000)
+    page.wait_for_load_state("networkidle")
     page.locator("#layer-pool1 .fmap").nth(0).tap()
     assert page.locator("#fmap-dialog").is_visible() and not page.locator("#fmap-filter").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1

@@ -127,3 +127,11 @@ def test_a_conv1_map_can_be_worked_out_in_the_explorer(app_client, mnist_seven):
     inside = app_client.app.state.cnn_inside
     keras_map = inside.run(preprocess(mnist_seven))[1].values[..., 0]
     np.testing.assert_allclose(ours, keras_map, atol=0.02)
+
+
+def test_the_learned_filters_before_any_drawing(app_client):
+    page = app_client.get("/conv/digit")
+    assert 'hx-get="/conv/digit/filters"' in page.text and 'hx-trigger="load"' in page.text
+    r = app_client.get("/conv/digit/filters", headers={"hx-request": "true"})
+    assert r.status_code == 200 and r.text.count('data-kind="filter"') == 16
+    assert "CNN 自己學到的 16 個 3×3 濾鏡" in r.text and r.text.count("data-weights=") == 16
