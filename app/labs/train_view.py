@@ -108,7 +108,7 @@ def progress_charts(progress: dict, epochs: int, _) -> list[Chart]:
         span = max(1, epochs or 1)
         chart = Chart(x_range=(0, span * 1.04), y_range=(y_range[0], y_range[1] * 1.04), x_label=_("train.chart_epoch"),
                       y_label=_(label_key), title=_(label_key), id=cid, width=480, height=300,
-                      margin=(16, 14, 40, 46))
+                      margin=(30, 14, 40, 46))
         pts = [(b["x"], b.get(metric)) for b in batches if _finite(b.get(metric))]
         if pts:
             chart.line([p[0] for p in pts], [p[1] for p in pts], cls="series train-batches")

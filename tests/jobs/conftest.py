@@ -24,13 +24,13 @@ HEARTBEAT_S = 4
 
 
 class Worker:
-    def __init__(self, settings: Settings, name: str = "worker", wait: bool = True):
+    def __init__(self, settings: Settings, name: str = "worker", wait: bool = True, args: tuple[str, ...] = ()):
         log_path = settings.data_dir / f"{name}.log"
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_path
         self.log = open(log_path, "w")
         env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", *args], cwd=ROOT, env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             self.wait_ready()
