@@ -115,6 +115,12 @@ def test_heic_from_an_iphone():
     photo = photos.decode(data)
     assert photo.format == "HEIF"
     assert np.abs(photo.pixels.astype(np.int16) - reference(two_halves())).mean() < 8
+    exif = Image.Exif()
+    exif[0x0112] = 6  # taken with the phone upright: rotated once, not twice
+    upright = photos.decode(encode(two_halves(), "HEIF", quality=90, exif=exif.tobytes()))
+    expected = reference(Image.open(io.BytesIO(encode(two_halves(), "PNG", exif=exif.tobytes()))))
+    assert (upright.width, upright.height) == (300, 400)
+    assert np.abs(upright.pixels.astype(np.int16) - expected).mean() < 8
 
 
 def progressive_jpeg(w=2400, h=1800) -> bytes:
