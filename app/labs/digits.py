@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import numpy as np
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from app.deps import BrowserIdDep, ModelsDep
@@ -123,6 +124,25 @@ def read_upload(image: UploadFile) -> bytes:
     return data
 
 
+@dataclass
+class PixelMarks:
+    squares: Markup  # <rect> per inked square, opacity = value / 255
+    numbers: Markup  # <text> per inked square: its value 0–255
+
+
+def pixel_marks(pixels: list[list[int]]) -> PixelMarks:
+    """SVG for the squares of the 28×28 picture that hold ink (most are paper). Only numbers go
+    into this markup, so it is safe without escaping."""
+    squares, numbers = [], []
+    for y, row in enumerate(pixels):
+        for x, v in enumerate(row):
+            if v:
+                squares.append(f'<rect x="{x}" y="{y}" width="1" height="1" fill-opacity="{v / 255:.3f}"/>')
+                light = ' class="on"' if v > 127 else ""  # light text on dark ink
+                numbers.append(f'<text x="{x + 0.5}" y="{y + 0.62}"{light}>{v}</text>')
+    return PixelMarks(Markup("".join(squares)), Markup("".join(numbers)))
+
+
 def server_timing(**durations_ms: float) -> str:
     """Server-Timing header: the browser's dev tools (and bench/digits.py) read the server's own time."""
     return ", ".join(f"{name};dur={ms:.3f}" for name, ms in durations_ms.items())
@@ -186,7 +206,7 @@ def digits_fragment(request: Request, models: ModelsDep, image: UploadFile = Fil
                     model: str = Form(DEFAULT_MODEL), vs: str = Form("none")):
     names = [model] + ([vs] if vs and vs != "none" and ALIASES.get(vs, vs) != ALIASES.get(model, model) else [])
     pixels, answers, timing = predict_both(request, models, read_upload(image), names)
-    response = render(request, "partials/digits_result.html", {"pixels": pixels, "answers": answers})
+    response = render(request, "partials/digits_result.html", {"pixels": pixels, "marks": pixel_marks(pixels), "answers": answers})
     response.headers["Server-Timing"] = timing
     return response
 
