@@ -18,6 +18,18 @@
 
   function say(text) { status.textContent = text || ""; }
   previewImg.addEventListener("error", function () { preview.hidden = true; }); // e.g. HEIC: the server reads it, this browser cannot
+  // The centre square the CNN sees, drawn over the learner's photo.
+  var square = document.getElementById("photos-square");
+  function placeSquare() {
+    var w = previewImg.clientWidth, h = previewImg.clientHeight, side = Math.min(w, h);
+    if (!side) return;
+    square.style.width = side + "px";
+    square.style.height = side + "px";
+    square.style.left = (w - side) / 2 + "px";
+    square.style.top = (h - side) / 2 + "px";
+  }
+  previewImg.addEventListener("load", placeSquare);
+  window.addEventListener("resize", placeSquare);
 
   function showPreview(blob) {
     if (previewUrl) URL.revokeObjectURL(previewUrl);

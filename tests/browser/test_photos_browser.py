@@ -43,7 +43,7 @@ def test_choose_a_photo_and_see_the_answer(browser, live_server, shared, lang, w
             crop = page.locator("#photos-crop")
             assert crop.get_attribute("src").startswith("data:image/png;base64,")
             assert crop.evaluate("img => img.naturalWidth") == 224
-            assert page.locator("#photos-bars li").count() == 5
+            assert 1 <= page.locator("#photos-bars li").count() <= 5  # classes under 0.1 % are summed up in a line
         # the bear answer carries the lecture's note about 台灣黑熊 / the Formosan black bear
         page.set_input_files("#photos-file", str(shared / "photos" / "asiatic_black_bear.jpg"))
         page.wait_for_selector(".photos-note")
