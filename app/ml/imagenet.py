@@ -2,7 +2,8 @@
 
 `class_index` is always the standard 0–999 order. Some model files have 1001 outputs with
 "background" first (the TF-slim / Coral models): their manifest says `"label_offset": 1`, and
-output i is class i − 1.
+output i is class i − 1. The English names here are the first WordNet name of each line of those
+models' labels file (tests check they match), so serving needs no labels file.
 
 The Chinese names live in `data/imagenet_zh_tw.tsv` (index, English, 繁體中文), one class a line,
 so a teacher can fix a name without touching code.
@@ -47,16 +48,3 @@ def english_name(label_line: str) -> str:
     """"American black bear, black bear, Ursus americanus" → "American black bear"."""
     return label_line.split(", ")[0].strip()
 
-
-def label_table(label_lines: list[str], offset: int) -> list[tuple[int, str, str]]:
-    """(class_index, English, 中文) for each model output; the English comes from the model's own
-    labels file when it has one, so the API reports what the model was trained on."""
-    table = []
-    by_index = classes()
-    for output, line in enumerate(label_lines):
-        index = output - offset
-        if 0 <= index < NUM_CLASSES:
-            table.append((index, english_name(line) or by_index[index].en, by_index[index].zh))
-        else:  # "background" and the like: not an ImageNet class
-            table.append((-1, english_name(line), english_name(line)))
-    return table
