@@ -44,7 +44,7 @@
     var next = document.getElementById("conv-next");
     if (!next || next.getAttribute("aria-disabled") === "true") { stop(); return; }
     if (!next.classList.contains("htmx-request")) next.click();  // a slow network: wait for the last step
-    timer = setTimeout(tick, STEP_MS);
+    timer = setTimeout(tick, Number(stage().dataset.stepMs) || STEP_MS);  // data-step-ms: a faster Play
   }
 
   document.addEventListener("click", function (e) {

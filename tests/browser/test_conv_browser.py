@@ -35,6 +35,7 @@ def test_step_the_filter_and_watch_the_board_fill(page, live_server):
     assert "36" in page.locator("#conv-board .slide-says").inner_text()
 
     # Play runs to the end; then ReLU and pooling appear with slide 206's numbers
+    page.evaluate("document.getElementById('conv-stage').dataset.stepMs = '150'")  # a faster Play for the test
     page.locator("#conv-play").click()
     page.wait_for_selector("#conv-pooled", timeout=60000)
     pooled = [t.strip() for t in page.locator("#conv-pooled .cell").all_inner_texts()]
