@@ -58,6 +58,10 @@ def test_edit_a_cell_switch_padding_and_go_back(page, live_server):
     assert page.locator("#conv-board .cell").count() == 64  # 8×8 board
     page.go_back()  # the edits were pushed: Back returns to the valid board
     page.wait_for_function("document.querySelectorAll('.conv-image .cell.pad').length === 0")
+    # a teacher's clicker: → steps on (unless a number is being typed)
+    page.locator("h1").click()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelectorAll('#conv-board .cell.filled').length === 2")
 
 
 def test_a_non_number_is_refused_in_place(page, live_server):
