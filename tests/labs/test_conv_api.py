@@ -99,7 +99,10 @@ def test_page_steps_are_in_the_url(client):
 
 
 def test_page_shows_the_slides_misprint_and_slide_206(client):
+    r = client.get("/conv")
+    assert "誰對？" in r.text and "37" not in r.text.split('id="conv-misprint"')[1].split("</aside>")[0]  # no spoiler
     r = client.get("/conv?step=10")
+    assert "投影片打錯了" in r.text
     assert 'id="conv-sum">37<' in r.text and "投影片：36" in r.text and 'id="conv-misprint"' in r.text
     r = client.get("/conv?step=36")
     pooled = r.text.split('id="conv-pooled"')[1].split("</div>\n")[0]
