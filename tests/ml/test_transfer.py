@@ -63,14 +63,15 @@ def myna(shared, tmp_path_factory):
             jpegs.append(crop_jpeg(photo_ml.decode(path.read_bytes()).pixels))
             labels.append(k)
     x = transfer.embed(registry, jpegs)
-    x_mirror = transfer.embed(registry, jpegs, mirrored=True)
-    return settings, registry, jpegs, np.array(labels), x, x_mirror
+    views = {view: transfer.embed(registry, jpegs, view=view) for view in transfer.VIEWS}
+    return settings, registry, jpegs, np.array(labels), x, views
 
 
 def test_the_frozen_base_gives_1024_numbers_a_photo(myna):
-    settings, registry, jpegs, labels, x, x_mirror = myna
+    settings, registry, jpegs, labels, x, views = myna
     assert x.shape == (48, 1024) and np.isfinite(x).all() and (x >= 0).all()
-    assert not np.allclose(x, x_mirror)  # a mirrored photo is a (slightly) different example
+    for view in views.values():  # a mirrored or zoomed photo is a (slightly) different example
+        assert view.shape == x.shape and not np.allclose(x, view)
     # the same photo through the base twice: the same numbers (the base is frozen)
     np.testing.assert_array_equal(transfer.embed(registry, jpegs[:2]), x[:2])
     borrowed = transfer.base_parameter_count(settings)
@@ -79,12 +80,12 @@ def test_the_frozen_base_gives_1024_numbers_a_photo(myna):
 
 def test_the_head_learns_the_mynas_from_a_few_photos(myna):
     """Three held-out photos per species, three splits: the lecture's demo gets most of them right."""
-    _settings, _registry, _jpegs, labels, x, x_mirror = myna
+    _settings, _registry, _jpegs, labels, x, views = myna
     accuracies = []
     for seed in range(3):
         train, val = transfer.split_holdout(labels, 3, seed, requested=3)
-        x_train = np.concatenate([x[train], x_mirror[train]])
-        y_train = np.concatenate([labels[train], labels[train]])
+        x_train = np.concatenate([x[train]] + [v[train] for v in views.values()])
+        y_train = np.concatenate([labels[train]] * (1 + len(views)))
         model = transfer.train_head(x_train, y_train, 3, seed=seed, epochs=transfer.EPOCHS)
         w = transfer.head_weights(model)
         assert (transfer.head_predict(w, x[train]).argmax(1) == labels[train]).mean() >= 0.95  # it fits what it saw
@@ -93,7 +94,7 @@ def test_the_head_learns_the_mynas_from_a_few_photos(myna):
 
 
 def test_the_registry_serves_a_learners_classifier_and_notices_retraining(myna, tmp_path):
-    settings, _registry, jpegs, labels, x, _x_mirror = myna
+    settings, _registry, jpegs, labels, x, _views = myna
     settings = settings.model_copy(update={"data_dir": tmp_path / "data"})
     registry = ModelRegistry(settings)
 
