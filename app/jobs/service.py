@@ -202,6 +202,33 @@ def reap_stale(settings: Settings, job_id: str | None = None) -> list[str]:
     return touched
 
 
+def requeue_orphans(settings: Settings, host: str) -> list[str]:
+    """At a worker's start: jobs left "running" by a process of this host that no longer exists
+    (the server was stopped or the machine rebooted) go back to the queue at once, without
+    waiting for their heartbeat to go stale."""
+    from app.jobs.queue import enqueue
+
+    orphans = []
+    with session_scope(settings.database_url_resolved) as s:
+        for job in s.scalars(select(Job).where(Job.status == "running", Job.worker.like(f"{host}:%"))).all():
+            if job.worker.rsplit(":", 1)[0] != host:
+                continue
+            try:
+                os.kill(int(job.worker.rsplit(":", 1)[1]), 0)
+                continue  # that process is alive
+            except ProcessLookupError:
+                pass
+            except (ValueError, PermissionError):
+                continue
+            progress = dict(job.progress or {}, stage="requeued")
+            if s.execute(update(Job).where(Job.id == job.id, Job.status == "running", Job.worker == job.worker)
+                         .values(status="queued", worker=None, enqueued=utcnow(), progress=progress)).rowcount:
+                orphans.append(job.id)
+    for job_id in orphans:
+        enqueue(settings, job_id)
+    return orphans
+
+
 # --- files kept with a job (checkpoints, trained models) --------------------------------------
 
 def save_file(settings: Settings, job_id: str, name: str, data: bytes, meta: dict | None = None) -> None:

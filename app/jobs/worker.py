@@ -77,6 +77,13 @@ def run_worker(settings: Settings, backend: str | None = None, device: str | Non
     training.warm_up(settings)
     log.info("worker ready: backend=%s device=%s queue=%s", backend_name, device_name, settings.queue_url or "sqlite")
 
+    import socket
+
+    from app.jobs.service import requeue_orphans
+
+    orphans = requeue_orphans(settings, socket.gethostname())
+    if orphans:
+        log.warning("jobs left running by a stopped worker on this host, queued again: %s", orphans)
     stop = threading.Event()
     threading.Thread(target=_housekeeping, args=(settings, stop), daemon=True, name="housekeeping").start()
     huey = get_huey(settings)

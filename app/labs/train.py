@@ -34,6 +34,7 @@ from app.jobs.api import router as jobs_router
 from app.labs import Lab
 from app.labs.train_view import PRESETS, DesignForm, form_query, progress_charts
 from app.ml.design import CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table
+from app.i18n import catalogue
 from app.settings import Settings
 from app.web import UserError, browser_id, is_htmx, render, translator
 
@@ -126,7 +127,9 @@ def job_context(request: Request, settings: Settings, job_id: str, mistake: int 
     mistakes = result.get("misclassified") or []
     mistake = max(0, min(mistake, len(mistakes) - 1)) if mistakes else 0
     confusion = result.get("confusion")
+    stage_key = f"jobs.stage_{view['stage']}"
     return {
+        "stage_text": _(stage_key) if stage_key in catalogue() else None,  # other kinds have stages of their own
         "job": view, "design": design, "name": describe(design) if design else job.kind,
         "charts": progress_charts(job.progress or {}, view["epochs"] or 1, _),
         "active": job.status in ("queued", "running"), "mine": job.owner == browser_id(request),

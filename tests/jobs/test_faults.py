@@ -106,3 +106,25 @@ def test_a_job_past_its_timeout_stops_and_fails_with_the_reason(tmp_path, shared
         s.execute(update(Job).where(Job.id == late).values(started=utcnow() - timedelta(seconds=3600)))
     service.reap_stale(settings)
     assert service.get_job(settings, late).error == "jobs.error_timeout"
+
+
+def test_a_restarted_worker_requeues_what_a_dead_process_on_its_host_left_running(tmp_path, shared):
+    import os
+    import socket
+    import subprocess
+
+    settings = job_settings(tmp_path / "data", shared)
+    settings.data_dir.mkdir(parents=True)
+    init_db(settings.database_url_resolved)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    host = socket.gethostname()
+    orphan = _running_job(settings, attempts=1, seconds_since_beat=0)  # still "beating": a fresh stop
+    mine = _running_job(settings, attempts=1, seconds_since_beat=0)
+    other_host = _running_job(settings, attempts=1, seconds_since_beat=0)
+    with session_scope(settings.database_url_resolved) as s:
+        s.execute(update(Job).where(Job.id == orphan).values(worker=f"{host}:{gone.pid}"))
+        s.execute(update(Job).where(Job.id == mine).values(worker=f"{host}:{os.getpid()}"))
+        s.execute(update(Job).where(Job.id == other_host).values(worker=f"elsewhere:{gone.pid}"))
+    assert service.requeue_orphans(settings, host) == [orphan]
+    assert [service.get_job(settings, j).status for j in (orphan, mine, other_host)] == ["queued", "running", "running"]
