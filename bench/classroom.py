@@ -7,7 +7,7 @@ assets so the digit models load), then on loopback, with asyncio + httpx:
      POST /api/digits/predict every 2 s, *not* in a class — the server without classroom work;
   2. the class: a teacher opens a class, N students join (each with its own cookies), each keeps
      an SSE connection open (GET /api/classes/{code}/events), loads the pushed lab page when a push
-     arrives (as classroom.js does, within 0.6 s), and sends a drawing every 2 s; the
+     arrives (as classroom.js does, within 1.2 s), and sends a drawing every 2 s; the
      projector keeps its own stream open and reloads the wall of drawings whenever the server says
      the class's results changed; the teacher pushes a lab every few seconds.
 
@@ -43,6 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER = "bench-teacher-token"
 BOUNDARY = "benchclassroomboundary"
+SPREAD_S = 1.2  # classroom.js SPREAD_MS
 PUSHES = [("neuron", {"w": [1, 2], "b": 1}), ("digits", {"target": 7}), ("descent", {"loss": "quadratic", "eta": 0.1}),
           ("digits", {"target": 3})]
 
@@ -143,17 +144,24 @@ class Stream:
         self.dropped = False
         self.ended = False
         self.on_event = on_event
-        self.task = asyncio.create_task(self.run(client, url, headers or {}))
+        self.url, self.headers = url, headers or {}
+        self.reconnects = 0
+        self.task = asyncio.create_task(self.run(client, url, self.headers))
 
     async def open_page(self, push: dict) -> None:
-        """What classroom.js does: load the pushed lab page, after a random moment (≤ 0.6 s)."""
-        await asyncio.sleep(random.uniform(0, 0.6))
+        """What a phone does on a push: after a random moment (≤ SPREAD_S, as classroom.js) it loads
+        the pushed lab page, which closes the event stream; the new page opens it again."""
+        await asyncio.sleep(random.uniform(0, SPREAD_S))
+        old = self.task
+        old.cancel()  # navigating away closes the stream (not a drop)
         try:
             r = await self.client.get(push["url"])
             if r.status_code == 200:
                 self.loaded[push["id"]] = time.time()
         except httpx.HTTPError:
             pass
+        self.reconnects += 1
+        self.task = asyncio.create_task(self.run(self.client, self.url, self.headers))
 
     async def run(self, client, url, headers) -> None:
         try:
@@ -224,7 +232,7 @@ async def class_phase(url: str, n: int, seconds: float, interval: float, bodies:
                 projector_ms.append((time.perf_counter() - started) * 1000)
 
     # students: join (a few at a time, as a hall does), then each opens its stream
-    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    limits = httpx.Limits(max_connections=3, max_keepalive_connections=2)
     students = [httpx.AsyncClient(base_url=url, limits=limits, timeout=30) for _ in range(n)]
     join_gate = asyncio.Semaphore(20)
     join_failures = 0

@@ -162,11 +162,15 @@ def me(request: Request, settings: SettingsDep):
     ref = service(request).student(auth.student_token(request))
     if ref is None:
         raise UserError("classroom.not_joined", 404)
+    return {"code": ref.code, "nickname": ref.nickname, "text": student_texts(request, ref)}
+
+
+def student_texts(request: Request, ref: store.StudentRef) -> dict[str, str]:
+    """What classroom.js shows, in the learner's language (it sets them as text, never as HTML)."""
     _ = translator(request)
-    return {"code": ref.code, "nickname": ref.nickname,
-            "text": {"badge": _("classroom.badge", code=ref.code, nickname=ref.nickname), "leave": _("classroom.leave"),
-                     "ended": _("classroom.ended_toast"), "removed": _("classroom.removed_toast"),
-                     "left": _("classroom.left_toast")}}
+    return {"badge": _("classroom.badge", code=ref.code, nickname=ref.nickname), "leave": _("classroom.leave"),
+            "ended": _("classroom.ended_toast"), "removed": _("classroom.removed_toast"), "left": _("classroom.left_toast"),
+            "opening": _("classroom.opening")}
 
 
 def leave_class(request: Request) -> bool:
@@ -191,27 +195,38 @@ def leave(request: Request, response: Response):
 @router.get("/classes/{code}/events", summary="Server-Sent Events: pushes for students, live updates for the teacher",
             response_class=StreamingResponse)
 async def events(code: str, request: Request, settings: SettingsDep):
+    """Events: `hello` (who you are; for a student also the badge's texts), `push` (a lab URL to
+    open; the latest one is sent on connecting), `end`, `removed`; for the teacher `students`,
+    `results` (which live views changed), `pushed`. A comment line every 15 s keeps proxies open."""
     svc = service(request)
-    klass = await run_in_threadpool(auth.require_class, settings, code)
+    code = normalize_code(code)
     if auth.is_teacher(request, settings):
-        channels, hello = [f"teacher:{klass.code}"], {"role": "teacher", "code": klass.code}
+        ref, channels = None, [f"teacher:{code}"]
     else:
-        ref = await run_in_threadpool(svc.student, auth.student_token(request))
-        if ref is None or ref.code != klass.code:
+        ref = await run_in_threadpool(svc.student, auth.student_token(request))  # cached: no query
+        if ref is None or ref.code != code:
+            await run_in_threadpool(auth.require_class, settings, code)  # 404 when the class is gone
             raise UserError("classroom.not_joined", 403)
-        channels = [f"class:{klass.code}", f"student:{ref.id}"]
-        hello = {"role": "student", "code": klass.code, "nickname": ref.nickname}
+        channels = [f"class:{code}", f"student:{ref.id}"]
+    # Subscribe first, then read the latest push: a push sent in between is not lost.
+    queue = svc.hub.attach(*channels)
+    try:
+        klass = await run_in_threadpool(store.get_class, settings.database_url_resolved, code)
+        if klass is None:
+            raise UserError("classroom.no_such_class", 404)
+    except BaseException:
+        svc.hub.detach(queue, *channels)
+        raise
+    if ref is None:
+        first = sse_frame("hello", {"role": "teacher", "code": code})
+    else:
+        first = sse_frame("hello", {"role": "student", "code": code, "nickname": ref.nickname, "text": student_texts(request, ref)})
+        if klass.last_push:  # a late joiner (or a page just opened) follows the latest push at once
+            first += sse_frame("push", json.loads(klass.last_push))
 
     async def stream():
-        async with svc.hub.subscribe(*channels) as queue:
-            yield sse_frame("hello", hello) + b"retry: 3000\n\n"
-            if hello["role"] == "student":  # a late joiner follows the latest push at once
-                latest = await run_in_threadpool(store.get_class, settings.database_url_resolved, klass.code)
-                if latest is None:
-                    yield sse_frame("end", {"code": klass.code})
-                    return
-                if latest.last_push:
-                    yield sse_frame("push", json.loads(latest.last_push))
+        try:
+            yield first + b"retry: 3000\n\n"
             while True:
                 try:
                     frame = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
@@ -223,6 +238,8 @@ async def events(code: str, request: Request, settings: SettingsDep):
                 yield frame
                 if frame.startswith((b"event: end\n", b"event: removed\n")):
                     return
+        finally:
+            svc.hub.detach(queue, *channels)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -48,20 +48,28 @@ class Hub:
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
 
-    @asynccontextmanager
-    async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue[bytes]]:
+    def attach(self, *channels: str) -> asyncio.Queue[bytes]:
         queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_SIZE)
+        queue.channels = channels  # type: ignore[attr-defined]  (for detaching a reader that is gone)
         for channel in channels:
             self._channels.setdefault(channel, set()).add(queue)
+        return queue
+
+    def detach(self, queue: asyncio.Queue[bytes], *channels: str) -> None:
+        for channel in channels or getattr(queue, "channels", ()):
+            subscribers = self._channels.get(channel)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._channels[channel]
+
+    @asynccontextmanager
+    async def subscribe(self, *channels: str) -> AsyncIterator[asyncio.Queue[bytes]]:
+        queue = self.attach(*channels)
         try:
             yield queue
         finally:
-            for channel in channels:
-                subscribers = self._channels.get(channel)
-                if subscribers is not None:
-                    subscribers.discard(queue)
-                    if not subscribers:
-                        del self._channels[channel]
+            self.detach(queue, *channels)
 
     def subscribers(self, channel: str) -> int:
         return len(self._channels.get(channel, ()))
@@ -88,8 +96,9 @@ class Hub:
         for queue in list(self._channels.get(channel, ())):
             try:
                 queue.put_nowait(frame)
-            except asyncio.QueueFull:  # a reader that stopped reading: end its stream, it reconnects
+            except asyncio.QueueFull:  # a reader that stopped reading (or never started): end its stream
                 log.info("dropping a slow subscriber of %s", channel)
+                self.detach(queue)
                 while not queue.empty():
                     queue.get_nowait()
                 queue.put_nowait(CLOSE)

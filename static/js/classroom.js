@@ -7,7 +7,7 @@
 // Everything a student typed (the nickname) is set with textContent, never as HTML.
 (function () {
   "use strict";
-  var SPREAD_MS = 600;
+  var SPREAD_MS = 1200;
 
   function cookie(name) {
     var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
@@ -48,8 +48,14 @@
       var labs = JSON.parse(e.data).labs || [];
       if (view && labs.indexOf(view.getAttribute("data-view")) >= 0) refreshView();
     });
+    var studentsTimer = null;
     source.addEventListener("students", function () {
-      document.body.dispatchEvent(new CustomEvent("classroom:students"));
+      // A hall joining at once: one reload of the list a second, always after the latest join.
+      if (studentsTimer) return;
+      studentsTimer = setTimeout(function () {
+        studentsTimer = null;
+        document.body.dispatchEvent(new CustomEvent("classroom:students"));
+      }, 1000);
     });
     source.addEventListener("end", function () {
       source.close();
@@ -60,7 +66,7 @@
 
   // -- a student ---------------------------------------------------------------------------
   function student(code) {
-    var source = null, badge = null, text = null, stopped = false;
+    var source = null, badge = null, text = null, stopped = false, connectedOnce = false;
     var seenKey = "pg_push:" + code;
 
     function stop(message) {
@@ -75,6 +81,7 @@
     }
 
     function showBadge() {
+      if (badge) return;
       ensureStyles();
       badge = document.createElement("div");
       badge.className = "cr-badge";
@@ -92,58 +99,55 @@
       document.body.appendChild(badge);
     }
 
-    function showNote(push) {
-      var lang = document.documentElement.lang || "zh-TW";
-      var note = push.note && (push.note[lang] || push.note["zh-TW"]);
-      var here = window.location.pathname + window.location.search;
-      if (!badge || !note || here !== push.url) return;
+    function note(words) {
+      if (!badge || !words) return;
       var line = badge.querySelector(".cr-badge-note") || document.createElement("strong");
       line.className = "cr-badge-note";
-      line.textContent = note; // the teacher's words, as text
+      line.textContent = words; // the teacher's words, as text
       badge.insertBefore(line, badge.firstChild);
     }
 
     function follow(push) {
-      showNote(push);
+      var lang = document.documentElement.lang || "zh-TW";
+      var teacherSays = push.note && (push.note[lang] || push.note["zh-TW"]);
+      var here = window.location.pathname + window.location.search;
       var seen = null;
       try { seen = localStorage.getItem(seenKey); } catch (e) { /* private mode */ }
-      if (seen === push.id) return; // already followed: the student may have moved on since
-      try { localStorage.setItem(seenKey, push.id); } catch (e) { /* private mode */ }
-      var here = window.location.pathname + window.location.search;
-      if (here !== push.url) {
-        // 300 phones at once: spread the page loads over a moment so the server answers them all fast
-        setTimeout(function () { window.location.assign(push.url); }, Math.random() * SPREAD_MS);
+      if (seen === push.id) { // already followed: the student may have moved on since
+        if (here === push.url) note(teacherSays);
+        return;
       }
+      try { localStorage.setItem(seenKey, push.id); } catch (e) { /* private mode */ }
+      if (here === push.url) { note(teacherSays); return; }
+      note(teacherSays || text.opening); // seen at once; the page opens a moment later
+      // A hall of phones at once: spread the page loads so the server answers every one quickly.
+      setTimeout(function () { window.location.assign(push.url); }, Math.random() * SPREAD_MS);
     }
 
     function connect() {
       source = new EventSource("/api/classes/" + encodeURIComponent(code) + "/events");
-      source.addEventListener("push", function (e) { follow(JSON.parse(e.data)); });
+      source.addEventListener("hello", function (e) {
+        var hello = JSON.parse(e.data);
+        text = hello.text;
+        connectedOnce = true;
+        showBadge();
+      });
+      source.addEventListener("push", function (e) { if (text) follow(JSON.parse(e.data)); });
       source.addEventListener("end", function () { stop(text.ended); });
       source.addEventListener("removed", function () { stop(text.removed); });
       source.onerror = function () {
         if (stopped || source.readyState !== EventSource.CLOSED) return; // the browser retries by itself
-        // Refused (the class ended while we were away, or we were removed): ask, then stop or retry.
+        // Refused: the class ended while we were away, we were removed, or a hiccup. Ask, then stop or retry.
         setTimeout(function () {
           fetch("/api/classroom/me", { credentials: "same-origin" }).then(function (r) {
-            if (r.status === 404) stop(text.ended);
+            if (r.status === 404) stop(connectedOnce && text ? text.ended : null);
             else if (!stopped) connect();
           }, function () { if (!stopped) setTimeout(connect, 3000); });
         }, 1500);
       };
     }
 
-    fetch("/api/classroom/me", { credentials: "same-origin" }).then(function (r) {
-      if (r.status === 404) { stop(null); return null; }
-      return r.ok ? r.json() : null;
-    }).then(function (me) {
-      if (!me || stopped) return;
-      code = me.code; // the server's word, not the cookie's
-      seenKey = "pg_push:" + code;
-      text = me.text;
-      showBadge();
-      connect();
-    }, function () { /* offline: app.js shows a toast on the next request */ });
+    connect();
     window.addEventListener("pagehide", function () { if (source) source.close(); });
   }
 
