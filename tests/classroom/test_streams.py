@@ -61,8 +61,9 @@ def test_students_follow_a_push_and_hear_the_end(classroom_server):
         students.append(c)
         listeners.append(Listener(c, f"/api/classes/{code}/events"))
     projector.next("students")
-    for listener in listeners:
-        assert listener.next("hello")[1]["role"] == "student"
+    for i, listener in enumerate(listeners):
+        hello = listener.next("hello")[1]
+        assert hello["role"] == "student" and f"學生{i}" in hello["text"]["badge"]  # the badge, in the learner's language
 
     sent = time.time()
     push = teacher.post(f"/api/classes/{code}/push", json={"lab": "neuron", "state": {"w1": 1, "w2": 2, "b": 1}}).json()
