@@ -34,7 +34,15 @@ def require_teacher(request: Request, settings: Settings) -> None:
     if not settings.teacher_token:
         raise UserError("classroom.no_teacher_token", 403)
     if not is_teacher(request, settings):
+        if bearer(request) or request.cookies.get(TEACHER_COOKIE):
+            wrong_token_tried(request)  # guessing a teacher token is slowed down per address
         raise UserError("classroom.teacher_only", 403)
+
+
+def wrong_token_tried(request: Request) -> None:
+    wait = request.app.state.classroom.teacher_limiter.take(request.client.host if request.client else "?")
+    if wait > 0:
+        raise UserError("classroom.rate_limited", 429, seconds=max(1, round(wait + 0.49)))
 
 
 def require_class(settings: Settings, code: str) -> ClassSession:

@@ -47,6 +47,7 @@ class ClassroomService:
         self.request_limiter = RateLimiter(rate=8, burst=40)
         self.join_limiter = RateLimiter(rate=10 / 60, burst=10)  # per browser
         self.join_ip_limiter = RateLimiter(rate=5, burst=400)  # per address: a hall behind one NAT still joins
+        self.teacher_limiter = RateLimiter(rate=10 / 60, burst=10)  # wrong teacher tokens, per address
         self._students: dict[str, tuple[float, store.StudentRef | None]] = {}
         self._task: asyncio.Task | None = None
         self._bridge = None

@@ -41,6 +41,8 @@ def teacher_home(request: Request, settings: SettingsDep, token: str | None = No
         response = RedirectResponse("/classroom", status_code=303)  # the token leaves the address bar
         auth.set_teacher_cookie(response, settings)
         return response
+    if token:
+        auth.wrong_token_tried(request)
     if not auth.is_teacher(request, settings):
         error = None
         if token or not settings.teacher_token:
@@ -52,6 +54,7 @@ def teacher_home(request: Request, settings: SettingsDep, token: str | None = No
 @pages.post("/classroom/login")
 def teacher_login(request: Request, settings: SettingsDep, token: str = Form("", max_length=200)):
     if not settings.teacher_token or not auth.is_teacher_token(token.strip(), settings.teacher_token):
+        auth.wrong_token_tried(request)
         error = "classroom.wrong_token" if settings.teacher_token else "classroom.no_teacher_token"
         return render(request, "classroom_login.html", {"error": error}, status_code=403)
     response = RedirectResponse("/classroom", status_code=303)

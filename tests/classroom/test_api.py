@@ -244,3 +244,9 @@ def test_a_student_who_leaves_is_deleted_at_once(client, settings):
     assert r.json() == {"left": True} and "pg_student" not in client.cookies
     assert client.get(f"/api/classes/{code}", headers=AS_TEACHER).json()["students"] == []
     assert rows(settings, ClassStudent) == 0
+
+
+def test_guessing_the_teacher_token_is_slowed_down(client):
+    statuses = [client.post("/api/classes", headers={"Authorization": f"Bearer guess{i}"}).status_code for i in range(12)]
+    assert statuses[:10] == [403] * 10 and statuses[-1] == 429
+    assert client.post("/classroom/login", data={"token": "guess"}).status_code == 429
