@@ -47,6 +47,12 @@ def my_jobs(settings: SettingsDep, owner: BrowserIdDep, _: TranslatorDep) -> lis
     return [{k: v for k, v in service.job_view(settings, j, _).items() if k not in ("batches", "result")} for j in jobs]
 
 
+@router.get("/api/workers", summary="The training workers online now")
+def workers(settings: SettingsDep) -> list[dict[str, Any]]:
+    """Each: {"name": "host:pid", "backend": "jax", "device": "GPU 0: NVIDIA H200"}."""
+    return service.workers_online(settings)
+
+
 @router.get("/api/jobs/{job_id}", summary="A job's status and live progress")
 def job_status(job_id: str, settings: SettingsDep, _: TranslatorDep) -> dict[str, Any]:
     """`status` is queued | running | succeeded | failed | cancelled; `history` has one entry per

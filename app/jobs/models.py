@@ -63,3 +63,15 @@ class JobFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"epoch": 3} for a checkpoint
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class WorkerRow(Base):
+    """Each worker process stamps its row every few seconds: "is anyone there to train my job?"."""
+
+    __tablename__ = "job_workers"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # host:pid
+    backend: Mapped[str] = mapped_column(String(16), default="")
+    device: Mapped[str] = mapped_column(String(64), default="")
+    started: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

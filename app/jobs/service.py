@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 
 from app.db import session_scope
 from app.jobs.kinds import KINDS
-from app.jobs.models import ACTIVE, Job, JobFile, utcnow
+from app.jobs.models import ACTIVE, Job, JobFile, WorkerRow, utcnow
 from app.settings import Settings
 from app.web import UserError
 
@@ -227,6 +227,22 @@ def requeue_orphans(settings: Settings, host: str) -> list[str]:
     for job_id in orphans:
         enqueue(settings, job_id)
     return orphans
+
+
+def worker_seen(settings: Settings, name: str, backend: str, device: str) -> None:
+    with session_scope(settings.database_url_resolved) as s:
+        if not s.execute(update(WorkerRow).where(WorkerRow.name == name).values(seen=utcnow())).rowcount:
+            s.add(WorkerRow(name=name, backend=backend, device=device, started=utcnow(), seen=utcnow()))
+
+
+def workers_online(settings: Settings) -> list[dict]:
+    """Workers seen within the heartbeat timeout (and the ones not seen for a day are forgotten)."""
+    now = utcnow()
+    with session_scope(settings.database_url_resolved) as s:
+        s.query(WorkerRow).filter(WorkerRow.seen < now - timedelta(days=1)).delete()
+        rows = s.scalars(select(WorkerRow).where(WorkerRow.seen >= now - timedelta(seconds=settings.heartbeat_timeout_s))
+                         .order_by(WorkerRow.name)).all()
+    return [{"name": r.name, "backend": r.backend, "device": r.device} for r in rows]
 
 
 # --- files kept with a job (checkpoints, trained models) --------------------------------------

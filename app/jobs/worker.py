@@ -38,10 +38,18 @@ def start_local_workers(settings: Settings, n: int) -> list[subprocess.Popen]:
 
 
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:
-    from app.jobs.service import reap_stale
+    from app.jobs.service import reap_stale, worker_seen
+    from app.jobs.tasks import describe_device, worker_name
 
     interval = max(1.0, settings.heartbeat_timeout_s / 3)
-    while not stop.wait(interval):
+    backend, device = describe_device()
+    while True:
+        try:
+            worker_seen(settings, worker_name(), backend, device)
+        except Exception:
+            log.exception("could not stamp this worker")
+        if stop.wait(interval):
+            return
         try:
             touched = reap_stale(settings)
             if touched:

@@ -129,6 +129,7 @@ def job_context(request: Request, settings: Settings, job_id: str, mistake: int 
     confusion = result.get("confusion")
     stage_key = f"jobs.stage_{view['stage']}"
     return {
+        "workers_online": len(service.workers_online(settings)) if job.status == "queued" else None,
         "stage_text": _(stage_key) if stage_key in catalogue() else None,  # other kinds have stages of their own
         "job": view, "design": design, "name": describe(design) if design else job.kind,
         "charts": progress_charts(job.progress or {}, view["epochs"] or 1, _),

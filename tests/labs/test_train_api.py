@@ -105,6 +105,7 @@ def test_the_form_rejects_forged_values_and_enqueues_nothing(client, settings):
     assert pending_count(settings) == before + 1
     page = client.get(r.headers["location"])
     assert page.status_code == 200 and "排在第 1 個" in page.text and 'hx-trigger="every 1s"' in page.text
+    assert 'id="no-worker"' in page.text and client.get("/api/workers").json() == []  # nobody to train it (yet)
 
 
 def test_unknown_job_is_404_in_the_learners_language(client):
