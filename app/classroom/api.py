@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPBearer
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -98,7 +98,8 @@ def join(request: Request, settings, code: str, nickname: str) -> tuple[str, sto
     return token, ref
 
 
-@router.post("/classes", response_model=ClassCreated, status_code=201, summary="Open a class (teacher)", dependencies=[TeacherToken])
+@router.post("/classes", response_model=ClassCreated, status_code=201, summary="Open a class (teacher)",
+              dependencies=[TeacherToken])
 def create_class(request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     code = store.create_class(settings.database_url_resolved)
@@ -112,7 +113,8 @@ def join_class(code: str, body: JoinRequest, request: Request, response: Respons
     return {"student_token": token, "nickname": ref.nickname, "code": ref.code}
 
 
-@router.get("/classes/{code}", summary="A class: its students and its latest push (teacher)", dependencies=[TeacherToken])
+@router.get("/classes/{code}", summary="A class: its students and its latest push (teacher)",
+             dependencies=[TeacherToken])
 def get_class(code: str, request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     klass = auth.require_class(settings, code)
@@ -124,14 +126,16 @@ def get_class(code: str, request: Request, settings: SettingsDep):
     }
 
 
-@router.post("/classes/{code}/push", summary="Send every student to a lab with a preset state (teacher)", dependencies=[TeacherToken])
+@router.post("/classes/{code}/push", summary="Send every student to a lab with a preset state (teacher)",
+              dependencies=[TeacherToken])
 def push(code: str, body: PushRequest, request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     klass = auth.require_class(settings, code)
     return publish_push(request, klass, make_push(body))
 
 
-@router.delete("/classes/{code}", summary="End a class: deletes its nicknames and results (teacher)", dependencies=[TeacherToken])
+@router.delete("/classes/{code}", summary="End a class: deletes its nicknames and results (teacher)",
+               dependencies=[TeacherToken])
 async def end_class(code: str, request: Request, settings: SettingsDep):
     await run_in_threadpool(auth.require_teacher, request, settings)
     klass = await run_in_threadpool(auth.require_class, settings, code)
@@ -140,7 +144,8 @@ async def end_class(code: str, request: Request, settings: SettingsDep):
     return {"ended": klass.code}
 
 
-@router.delete("/classes/{code}/students/{student_id}", summary="Remove a student and their results (teacher)", dependencies=[TeacherToken])
+@router.delete("/classes/{code}/students/{student_id}", summary="Remove a student and their results (teacher)",
+               dependencies=[TeacherToken])
 async def remove_student(code: str, student_id: int, request: Request, settings: SettingsDep):
     await run_in_threadpool(auth.require_teacher, request, settings)
     klass = await run_in_threadpool(auth.require_class, settings, code)
@@ -150,7 +155,8 @@ async def remove_student(code: str, student_id: int, request: Request, settings:
     return {"removed": student_id}
 
 
-@router.get("/classes/{code}/views/{lab}", summary="A live class view as data (teacher)", dependencies=[TeacherToken])
+@router.get("/classes/{code}/views/{lab}", summary="A live class view as data (teacher)",
+             dependencies=[TeacherToken])
 def class_view(code: str, lab: Literal["digits", "descent", "train", "photos"], request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     klass = auth.require_class(settings, code)
