@@ -124,6 +124,13 @@ def test_finger_drawing_on_a_phone_is_read_and_the_page_does_not_scroll(browser,
         wait_for_answer(page, 7)
         assert page.evaluate("window.scrollY") == scroll_before, "the page scrolled while drawing"
         assert page.evaluate("getComputedStyle(document.querySelector('#digit-pad canvas')).touchAction") == "none"
+        # tapping a square of the 28×28 picture tells its number
+        grid = page.locator("svg.digits-grid")
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        grid.tap(position={"x": box["width"] * 14.5 / 28, "y": box["height"] * 27.5 / 28})
+        assert ("28" in page.locator(".digits-readout").inner_text()) and ("15" in page.locator(".digits-readout").inner_text())
+        page.locator("#digit-pad canvas").scroll_into_view_if_needed()
         screenshot(page, f"digits-phone-390-{lang}")
         page.locator("#digits-clear").tap()
         draw_with_finger(page, ONE_SMALL)
