@@ -89,6 +89,8 @@ def upload(request: Request, settings: Settings, cid: str, owner: str, index: in
         raise UserError("classifiers.error_too_many_photos", 413, max=service.MAX_PHOTOS, left=service.MAX_PHOTOS)
     files = []
     for image in images:
+        if not image.filename and not image.size:
+            continue  # the unused one of the two file fields (upload, camera) of a form sent without JavaScript
         data = image.file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
             raise _too_large(request, image.filename or "")
@@ -204,15 +206,23 @@ def train_fragment(request: Request, cid: str, settings: SettingsDep, owner: Bro
 
 @router.post("/classifiers/{cid}/try", response_class=HTMLResponse, summary="Classify a photo with it (htmx fragment)")
 def try_fragment(request: Request, cid: str, settings: SettingsDep, models: ModelsDep, owner: BrowserIdDep,
-                 image: UploadFile | None = File(None)):
-    from app.labs.photos import read_upload, run_model
+                 image: list[UploadFile] | None = File(None, description="the upload field and the camera field")):
+    from app.ml.photos import classify, png_data_url
+    from app.ml.registry import ModelNotAvailable
 
     c = service.owned(settings, cid, owner)
-    if not service.ensure_model(settings, c):
+    if not service.ensure_model(settings, c) or (manifest := models.manifest(cid)) is None:
         raise UserError("classifiers.error_not_trained", 409)
-    manifest = models.manifest(cid)
-    result = run_model(models, manifest, read_upload(image), 6)
-    from app.ml.photos import png_data_url
+    chosen = next((f for f in image or [] if f.filename), None)  # whichever of the two fields was used
+    if chosen is None:
+        raise UserError("classifiers.error_no_files")
+    data = chosen.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _too_large(request, chosen.filename or "")
+    try:
+        result = classify(models, manifest, data, top=service.MAX_CLASSES)
+    except ModelNotAvailable as exc:
+        raise UserError("classifiers.error_not_trained", 503) from exc
 
     return render(request, "partials/classifier_try.html",
                   {"predictions": result.predictions, "crop_url": png_data_url(result.photo.pixels)})
