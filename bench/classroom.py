@@ -98,6 +98,15 @@ def multipart(png: bytes) -> bytes:
             f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by a process: the server (pid) or this client."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -293,6 +302,11 @@ async def class_phase(url: str, n: int, seconds: float, interval: float, bodies:
             "projector_ms": projector_ms, "ended": ended}
 
 
+def load(a: tuple, b: tuple, which: int) -> str:
+    """CPU used between two marks, as cores busy (1.00 = one core all the time)."""
+    return f"{(b[which] - a[which]) / (b[0] - a[0]):.2f} cores"
+
+
 def describe(stats: Stats) -> str:
     return (f"n={len(stats.predict_ms)}  p50={pct(stats.predict_ms, 50):.1f} ms  p99={pct(stats.predict_ms, 99):.1f} ms  "
             f"statuses={stats.statuses}  errors={stats.errors}")
@@ -304,10 +318,15 @@ async def run(args) -> int:
         proc, url = start_server(Path(args.assets), Path(tmp))
         try:
             print(f"server {url} · {args.students} clients · a drawing every {args.interval:g} s · "
-                  f"{os.cpu_count()} CPU cores shared by the server and the clients", flush=True)
+                  f"{os.cpu_count()} CPU cores shared by the server and the clients · "
+                  f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+            marks = [(time.perf_counter(), cpu_seconds(proc.pid), cpu_seconds())]
             base = await baseline_phase(url, args.students, args.baseline_seconds, args.interval, bodies)
+            marks.append((time.perf_counter(), cpu_seconds(proc.pid), cpu_seconds()))
             print(f"baseline (no class)   predictions {describe(base)}", flush=True)
+            print(f"                      CPU: server {load(marks[0], marks[1], 1)}  clients {load(marks[0], marks[1], 2)}")
             result = await class_phase(url, args.students, args.seconds, args.interval, bodies, args.push_every)
+            marks.append((time.perf_counter(), cpu_seconds(proc.pid), cpu_seconds()))
         finally:
             proc.terminate()
             try:
@@ -320,6 +339,7 @@ async def run(args) -> int:
     print(f"class ({result['streams']} joined in {result['join_seconds']:.1f} s, {result['connected']} streams open "
           f"at the end, join failures {result['join_failures']})")
     print(f"class                 predictions {describe(stats)}")
+    print(f"                      CPU: server {load(marks[1], marks[2], 1)}  clients {load(marks[1], marks[2], 2)}")
     print(f"ratio class/baseline  p50 ×{pct(stats.predict_ms, 50) / pct(base.predict_ms, 50):.2f}  "
           f"p99 ×{p99 / pct(base.predict_ms, 99):.2f}")
     print(f"pushes                {result['pushes']} pushes × {result['streams']} students: delivery "
@@ -333,6 +353,7 @@ async def run(args) -> int:
     print(f"connections           dropped={result['dropped']}  saw the end of the class={result['ended']}/{result['streams']}")
     ok = (p99 <= 200 and delivery and max(delivery) <= 2.0 and result["missing"] == 0 and result["dropped"] == 0
           and result["join_failures"] == 0 and set(stats.statuses) == {200})
+    print(f"load average after    {os.getloadavg()[0]:.1f} (other processes on this machine compete for the same cores)")
     print(f"targets (p99 ≤ 200 ms, every push ≤ 2 s, 0 dropped): {'MET' if ok else 'NOT MET'}")
     return 0 if ok else 1
 
