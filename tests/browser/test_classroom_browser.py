@@ -50,7 +50,11 @@ def test_projector_and_three_phones_follow_the_teacher(browser, server, lang):
     try:
         teacher_ctx, projector = person(browser, server, 1920, 1080, lang, projector=True)
         contexts.append(teacher_ctx)
+        projector.goto(f"{server.url}/classroom")  # not signed in yet: asks for the token
+        expect(projector.locator("#cr-token")).to_be_visible()
+        screenshot(projector, f"classroom-teacher-login-1920-{lang}")
         projector.goto(f"{server.url}/classroom?token={TEACHER}")
+        screenshot(projector, f"classroom-teacher-home-1920-{lang}")
         projector.locator("form[action='/classroom/new'] button").click()
         projector.wait_for_url(re.compile(r"/classroom/[A-Z0-9]{6}$"))
         code = projector.locator("#cr-code").inner_text().strip()
