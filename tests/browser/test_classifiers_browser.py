@@ -79,6 +79,7 @@ def test_teach_two_mynas_train_and_try_a_held_out_photo(browser, server):
         page.wait_for_function("!document.querySelector('#train-button').disabled")
         page.click("#train-button")
         page.wait_for_selector("#progress", timeout=20000)  # live progress (queued, then running)
+        screenshot(page, "classifiers-training-zh-TW-390")
         page.wait_for_selector("#val-accuracy", timeout=180000)
         assert page.locator("#trained-count").inner_text() == "2,050"  # 1024 × 2 + 2
         borrowed = int(page.locator("#borrowed-count").inner_text().replace(",", ""))
@@ -91,6 +92,7 @@ def test_teach_two_mynas_train_and_try_a_held_out_photo(browser, server):
         labels = page.locator(".try-label").all_inner_texts()
         assert sorted(labels) == ["家八哥", "白尾八哥"]
         assert labels[0] == "白尾八哥", labels
+        screenshot(page, "classifiers-try-zh-TW-390")
 
         # In the photo lab, for this browser, with its own name; and by the shared link.
         share = page.locator("#share-url").input_value()
@@ -115,9 +117,9 @@ def test_teach_two_mynas_train_and_try_a_held_out_photo(browser, server):
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 0, f"{lang} {width}px: the page is {overflow}px too wide"
                 screenshot(page, f"classifiers-page-{lang}-{width}")
-            page.goto(server.url + "/classifiers")
-            screenshot(page, f"classifiers-list-{lang}-{width}")
-            page.go_back()
+                page.goto(server.url + "/classifiers")
+                screenshot(page, f"classifiers-list-{lang}-{width}")
+                page.go_back()
         context.add_cookies([{"name": "lang", "value": "zh-TW", "url": server.url}])
         page.reload()
 
