@@ -124,10 +124,10 @@ def test_pages_fit_phones_and_projectors(browser, server, shared_state, lang, wi
     context, page = open_page(browser, server, "/train?" + form_query(TrainDesign(architecture="cnn")),
                               width=width, height=height, lang=lang, touch=touch)
     try:
+        page.click("#reveal-button")
+        page.locator("#keras-code-box summary").click()  # the code's long lines scroll in their box
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the design page is {overflow}px wider than the screen"
-        page.click("#reveal-button")
-        page.locator("#keras-code-box summary").click()
         screenshot(page, f"train-design-{width}-{lang}")
         if "job" in shared_state:  # the job trained above, finished: curves, matrix, mistakes
             page.goto(server.url + shared_state["job"])
