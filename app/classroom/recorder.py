@@ -94,7 +94,10 @@ def compact(lab: str, payload: dict[str, Any]) -> dict[str, Any] | None:
             label = label.get("label") or label.get("name")
         if isinstance(label, (list, tuple)) and label:
             label = label[0].get("label") if isinstance(label[0], dict) else label[0]
-        return {"label": _short(label, 80)} if label else None
+        if not label:
+            return None
+        both = [_short(payload.get(k), 60) for k in ("label_zh", "label_en") if payload.get(k)]
+        return {"label": " · ".join(dict.fromkeys(both)) if both else _short(label, 80)}
     if lab == "neuron":
         return {k: _short(v, 40) for k, v in list(payload.items())[:8] if isinstance(v, (int, float, str))}
     return None

@@ -250,3 +250,17 @@ def test_guessing_the_teacher_token_is_slowed_down(client):
     statuses = [client.post("/api/classes", headers={"Authorization": f"Bearer guess{i}"}).status_code for i in range(12)]
     assert statuses[:10] == [403] * 10 and statuses[-1] == 429
     assert client.post("/classroom/login", data={"token": "guess"}).status_code == 429
+
+
+def test_the_photo_tally_keeps_what_the_cnn_saw_not_the_photo(client, settings, shared):
+    code = open_class(client)
+    join(client, code, "拍照的人")
+    photo = (shared / "photos" / "american_black_bear.jpg").read_bytes()
+    r = client.post("/api/photos/classify", files={"image": ("bear.jpg", photo, "image/jpeg")})
+    assert r.status_code == 200, r.text
+    client.app.state.classroom.flush()
+    tally = client.get(f"/api/classes/{code}/views/photos", headers=AS_TEACHER).json()
+    assert tally["total"] == 1 and "American black bear" in tally["rows"][0]["label"]
+    with session_scope(settings.database_url_resolved) as s:
+        kept = s.query(ClassResult).one().payload
+    assert len(kept) < 200  # a label, not an image
