@@ -132,6 +132,34 @@ def test_photos_are_private_to_their_browser(client, settings):
     assert client.get(f"/api/classifiers/{cid}").status_code == 200
 
 
+def test_photos_expire_after_a_week_unchanged(client, settings):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.classifiers import service
+    from app.classifiers.models import Classifier, utcnow
+    from app.db import session_scope
+
+    old, fresh = new(client, ["a", "b"]), new(client, ["c", "d"])
+    for cid in (old, fresh):
+        client.post(f"/api/classifiers/{cid}/classes/0/images", files=images(jpeg()))
+    with session_scope(settings.database_url_resolved) as s:
+        s.execute(update(Classifier).where(Classifier.id == old)
+                  .values(updated=utcnow() - timedelta(days=service.PHOTO_RETENTION_DAYS, minutes=1)))
+    new(client, ["e", "f"])  # making a classifier is when expired photos are forgotten
+    assert client.get(f"/api/classifiers/{old}").json()["total_photos"] == 0
+    assert client.get(f"/api/classifiers/{old}").json()["photos_purged"] is True
+    assert "自動刪除了" in client.get(f"/classifiers/{old}").text
+    assert client.get(f"/api/classifiers/{fresh}").json()["total_photos"] == 1
+
+
+def test_train_options_are_checked(client):
+    cid = new(client, ["a", "b"])
+    r = client.post(f"/api/classifiers/{cid}/train", json={"holdout": 0})
+    assert r.status_code == 422 and r.json()["code"] == "invalid"
+
+
 def test_the_pages_render_in_both_languages(client):
     cid = new(client, ["家八哥", "土八哥"], name="八哥辨識器")
     for lang, words in (("zh-TW", "加照片"), ("en", "Add photos")):
@@ -251,6 +279,15 @@ def test_training_twice_at_once_is_refused_and_a_deleted_classifier_stops(env):
     assert job["status"] == "succeeded"
     page = client.get(f"/classifiers/{cid}").text
     assert 'id="val-accuracy"' in page and "借來的參數" in page and 'id="trained-count">2,050<' in page
+    # A web host that is not the worker's (or lost its copy) puts the model in place from the job's files.
+    import shutil
+
+    shutil.rmtree(settings.user_models_dir / cid)
+    assert client.get(f"/api/classifiers/{cid}").json()["model"]["val_accuracy"] is not None
+    assert (settings.user_models_dir / cid / "head.npz").exists()
+    path = files[2][6]
+    r = client.post("/api/photos/classify", data={"model": cid}, files={"image": (path.name, path.read_bytes(), "image/jpeg")})
+    assert r.status_code == 200 and {p["label_zh"] for p in r.json()["predictions"]} == {"家八哥", "白尾八哥"}
     assert client.delete(f"/api/classifiers/{cid}").status_code == 200
     deadline = time.time() + 5
     while (settings.user_models_dir / cid).exists() and time.time() < deadline:
