@@ -18,12 +18,12 @@ import io
 import secrets
 import shutil
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.classifiers.models import Classifier, ClassifierClass, ClassifierPhoto, utcnow
 from app.db import session_scope
@@ -39,10 +39,11 @@ JPEG_QUALITY = 92
 JOB_KIND = "transfer"
 
 
-def _aware(t):
-    from app.jobs.service import _aware as aware
-
-    return aware(t)
+def aware(t: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back; every time we store is UTC."""
+    if t is None:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def clean_name(name: str) -> str:
@@ -329,7 +330,3 @@ def mine(settings: Settings, owner: str) -> list[Classifier]:
     with session_scope(settings.database_url_resolved) as s:
         return list(s.scalars(select(Classifier).where(Classifier.owner == owner).order_by(Classifier.created.desc())).all())
 
-
-def total_photos(settings: Settings, cid: str) -> int:
-    with session_scope(settings.database_url_resolved) as s:
-        return int(s.scalar(select(func.count()).select_from(ClassifierPhoto).where(ClassifierPhoto.classifier_id == cid)))

@@ -65,7 +65,7 @@ def classifier_view(settings: Settings, c: Classifier, translate=None) -> dict[s
             "train_seconds": result.get("train_seconds"), "embed_seconds": result.get("embed_seconds"),
         }
     total = sum(cl["count"] for cl in classes)
-    kept_until = service._aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None
+    kept_until = service.aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None
     return {
         "id": c.id,
         "name": c.name,

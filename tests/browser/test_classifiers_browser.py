@@ -120,7 +120,13 @@ def test_teach_two_mynas_train_and_try_a_held_out_photo(browser, server):
                 page.goto(server.url + "/classifiers")
                 screenshot(page, f"classifiers-list-{lang}-{width}")
                 page.go_back()
-        context.add_cookies([{"name": "lang", "value": "zh-TW", "url": server.url}])
+        context.add_cookies([{"name": "lang", "value": "zh-TW", "url": server.url},
+                             {"name": "projector", "value": "1", "url": server.url}])
+        page.reload()
+        page.wait_for_selector("#val-accuracy")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        screenshot(page, "classifiers-page-projector-zh-TW-1920")
+        context.add_cookies([{"name": "projector", "value": "0", "url": server.url}])
         page.reload()
 
         # The visible delete button removes photos and model.
