@@ -7,6 +7,20 @@ to every screen, and the projector shows the class's results live.
     service.py    the per-process service: listener, batched recorder, expiry
     views.py      the projector's live views     presets.py  what the teacher can push
 The routes are in app/labs/classroom.py; the browser side in static/js/classroom.js.
+
+Running a class:
+  1. `playground serve --host 0.0.0.0` prints the teacher's link (/classroom?token=…; set
+     PLAYGROUND_TEACHER_TOKEN to keep one token across restarts) and the LAN address.
+  2. The teacher opens the link on the projector's laptop and clicks "open a new class": the
+     projector shows the join code, the LAN join URL and its QR code.
+  3. Students scan the QR code (or open /join and type the code) and pick a nickname.
+  4. The teacher sends a preset ("everyone: draw a 7") or pastes any lab URL: every phone opens it.
+     The tabs under "the class's results" show the wall of drawings, the learning rates and the
+     leaderboard live.
+  5. "End the class" deletes the nicknames and everything recorded; so does 24 hours of quiet.
+
+Scale: one process serves a hall of 300 (bench/classroom.py); for several processes or
+machines, set PLAYGROUND_QUEUE_URL=redis://… and pushes travel through Redis (hub.py).
 """
 
 from __future__ import annotations
