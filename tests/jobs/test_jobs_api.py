@@ -64,6 +64,8 @@ def test_a_design_trains_on_a_worker_process_with_live_progress(env):
     assert len(inside) >= 4, "the curve has points within epochs"
     assert job["test_accuracy"] > 0.6  # 1000 digits, 2 epochs: far better than chance (0.1)
     assert job["error"] is None and job["epoch"] == 2
+    mine = client.get("/api/jobs").json()
+    assert job_id in [j["id"] for j in mine] and "batches" not in mine[0]
     online = client.get("/api/workers").json()
     assert [w["name"] for w in online] == [job["worker"]] and online[0]["backend"] == "tensorflow"
 
