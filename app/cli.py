@@ -55,7 +55,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  學生加入課堂 Students join: http://{address}:{args.port}/join")
     print(f"  資料 Data: {settings.data_dir}\n", flush=True)
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
+        # timeout_graceful_shutdown: open classroom event streams never end by themselves; without
+        # it, Ctrl+C would wait for every phone to go away.
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False,
+                    timeout_graceful_shutdown=3)
     finally:
         for w in workers:
             w.terminate()

@@ -103,3 +103,25 @@ def test_a_stranger_cannot_listen_to_a_class(classroom_server):
     code = httpx.post(base + "/api/classes", headers=AS_TEACHER).json()["code"]
     r = httpx.get(f"{base}/api/classes/{code}/events", timeout=5)
     assert r.status_code == 403 and r.json()["code"] == "classroom.not_joined"
+
+
+def test_the_server_stops_promptly_with_phones_still_connected(tmp_path, shared):
+    """Open event streams never end by themselves: Ctrl+C must not wait for every phone."""
+    import signal
+
+    from tests.classroom.conftest import TEACHER
+    from tests.conftest import LiveServer
+
+    server = LiveServer(tmp_path / "data", extra_env={"PLAYGROUND_TEACHER_TOKEN": TEACHER})
+    try:
+        code = httpx.post(server.url + "/api/classes", headers=AS_TEACHER).json()["code"]
+        phone = httpx.Client(base_url=server.url)
+        phone.post(f"/api/classes/{code}/join", json={"nickname": "還在線上"})
+        listener = Listener(phone, f"/api/classes/{code}/events")
+        listener.next("hello")
+        started = time.time()
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.wait(15)
+        assert time.time() - started < 10
+    finally:
+        server.stop()
