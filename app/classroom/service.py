@@ -33,7 +33,7 @@ FLUSH_EVERY_S = 0.5
 NOTIFY_EVERY_S = 1.0
 EXPIRE_EVERY_S = 600
 CACHE_TTL_S = 30
-KEEP_DRAWINGS = 2000
+KEEP_RESULTS = 3000  # per class and lab
 PER_BATCH = 5
 
 
@@ -209,5 +209,6 @@ class ClassroomService:
         if now - self._last_prune > 30:
             self._last_prune = now
             for class_id in class_ids:
-                store.prune_results(self.url, class_id, "digits", KEEP_DRAWINGS)
+                for lab in RECORDED_LABS:  # the views show the latest; older results are not needed
+                    store.prune_results(self.url, class_id, lab, KEEP_RESULTS)
         return changed

@@ -123,3 +123,25 @@ def json_data(frame: bytes):
     import json
 
     return json.loads(frame.decode().split("data: ", 1)[1])
+
+
+def test_old_results_are_pruned_per_class_and_lab(tmp_path):
+    import json
+    import time
+
+    from app.classroom import store
+    from app.classroom.tables import ClassResult
+    from app.db import init_db, session_scope
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    init_db(url)
+    code = store.create_class(url)
+    _, ref = store.join_class(url, code, "x")
+    with session_scope(url) as s:
+        for i in range(30):
+            for lab in ("descent", "digits"):
+                s.add(ClassResult(class_id=ref.class_id, student_id=ref.id, lab=lab, payload=json.dumps({"i": i}), created_at=time.time()))
+    store.prune_results(url, ref.class_id, "descent", keep=10)
+    kept = store.results(url, ref.class_id, "descent", 100)
+    assert [r["i"] for r in kept] == list(range(29, 19, -1))  # the latest ten
+    assert len(store.results(url, ref.class_id, "digits", 100)) == 30  # other labs untouched
