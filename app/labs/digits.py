@@ -14,14 +14,17 @@ with the link can use it; the switch lists a browser's own models.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from python_multipart.multipart import parse_options_header
+from starlette.concurrency import run_in_threadpool
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
@@ -117,11 +120,73 @@ def answer(models: ModelRegistry, manifest: Manifest, picture: np.ndarray, lang:
     return Answer(manifest, manifest.title(lang), probabilities, int(np.argmax(p)), (time.perf_counter() - started) * 1000)
 
 
-def read_upload(image: UploadFile) -> bytes:
-    data = image.file.read(digit_math.MAX_UPLOAD_BYTES + 1)
-    if len(data) > digit_math.MAX_UPLOAD_BYTES:
+MAX_BODY = digit_math.MAX_UPLOAD_BYTES + 16 * 1024  # the image plus the form's other fields
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+
+
+async def read_form(request: Request) -> tuple[bytes, dict[str, str]]:
+    """The uploaded image and the other form fields, read in memory (a canvas PNG is ~4 kB; Starlette's
+    form parser costs more than the network here), refusing bodies over 2 MB before reading them."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise UserError("digits.error_no_image", 422)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
         raise UserError("digits.error_too_big", 413, mb=digit_math.MAX_UPLOAD_BYTES // (1024 * 1024))
-    return data
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > MAX_BODY:
+            raise UserError("digits.error_too_big", 413, mb=digit_math.MAX_UPLOAD_BYTES // (1024 * 1024))
+        chunks.append(chunk)
+    fields = split_multipart(b"".join(chunks), content_type)
+    if "image" not in fields:
+        raise UserError("digits.error_no_image", 422)
+    return fields.pop("image"), {name: value.decode("utf-8", "replace") for name, value in fields.items()}
+
+
+def split_multipart(body: bytes, content_type: str) -> dict[str, bytes]:
+    """multipart/form-data → {field name: content} (at most 5 fields)."""
+    boundary = parse_options_header(content_type)[1].get(b"boundary")
+    if not boundary:
+        raise UserError("digits.error_no_image", 422)
+    delimiter = b"\r\n--" + boundary
+    body = b"\r\n" + body  # so that the first delimiter looks like the others
+    fields: dict[str, bytes] = {}
+    pos = body.find(delimiter)
+    while pos >= 0 and len(fields) < 5:
+        start = pos + len(delimiter)
+        if body[start : start + 2] == b"--":  # the closing delimiter
+            break
+        head_start = body.find(b"\r\n", start) + 2
+        head_end = body.find(b"\r\n\r\n", head_start)
+        end = body.find(delimiter, head_start)
+        if head_start < 2 or head_end < 0 or end < 0 or head_end > end:
+            break  # cut off: whatever was complete counts
+        for line in body[head_start:head_end].split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-disposition":
+                field = parse_options_header(value.strip())[1].get(b"name")
+                if field:
+                    fields[field.decode("utf-8", "replace")] = body[head_end + 4 : end]
+        pos = end
+    return fields
+
+
+def model_name(value: str | None, default: str) -> str:
+    if not value:
+        return default
+    if not MODEL_NAME.fullmatch(value):
+        raise UserError("digits.error_unknown_model", 404, model=value[:40])
+    return value
+
+
+UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["image"],
+    "properties": {
+        "image": {"type": "string", "format": "binary", "description": "the canvas as PNG, JPEG or WebP (at most 2 MB)"},
+        "model": {"type": "string", "default": "cnn", "description": "cnn (default), dnn, or the id of a trained digit model"},
+    }}}}}}
 
 
 @dataclass
@@ -201,26 +266,29 @@ def predict_both(request: Request, models: ModelRegistry, data: bytes, names: li
     return pixels, answers, timing
 
 
-@router.post("/digits/predict", response_class=HTMLResponse, summary="The digit lab: the picture and the answers (htmx fragment)")
-def digits_fragment(request: Request, models: ModelsDep, image: UploadFile = File(description="the canvas as PNG, JPEG or WebP"),
-                    model: str = Form(DEFAULT_MODEL), vs: str = Form("none")):
-    names = [model] + ([vs] if vs and vs != "none" and ALIASES.get(vs, vs) != ALIASES.get(model, model) else [])
-    pixels, answers, timing = predict_both(request, models, read_upload(image), names)
+@router.post("/digits/predict", response_class=HTMLResponse, include_in_schema=False)
+async def digits_fragment(request: Request, models: ModelsDep):
+    """The htmx fragment: the picture and each model's answer (fields image, model, vs)."""
+    data, form = await read_form(request)
+    model, vs = model_name(form.get("model"), DEFAULT_MODEL), model_name(form.get("vs"), "none")
+    names = [model] + ([vs] if vs != "none" and ALIASES.get(vs, vs) != ALIASES.get(model, model) else [])
+    pixels, answers, timing = await run_in_threadpool(predict_both, request, models, data, names)
     response = render(request, "partials/digits_result.html", {"pixels": pixels, "marks": pixel_marks(pixels), "answers": answers})
     response.headers["Server-Timing"] = timing
     return response
 
 
-@router.post("/api/digits/predict", response_model=DigitPrediction,
+@router.post("/api/digits/predict", response_model=DigitPrediction, openapi_extra=UPLOAD_DOC,
              summary="Read a handwritten digit: image → the 28×28 input and 10 probabilities",
              responses={413: {"description": "upload over 2 MB, or too many pixels"},
                         415: {"description": "not a PNG, JPEG or WebP image"},
-                        422: {"description": "empty canvas (draw a digit first), broken or tiny image"},
-                        404: {"description": "no such digit model"}})
-def digits_api(request: Request, models: ModelsDep,
-               image: UploadFile = File(description="the canvas as PNG, JPEG or WebP (at most 2 MB)"),
-               model: str = Form("cnn", description="cnn (default), dnn, or the id of a trained digit model")):
-    pixels, answers, timing = predict_both(request, models, read_upload(image), [model])
+                        422: {"description": "empty canvas (draw a digit first), no image, broken or tiny image"},
+                        404: {"description": "no such digit model"},
+                        503: {"description": "the model cannot be used now"}})
+async def digits_api(request: Request, models: ModelsDep):
+    data, form = await read_form(request)
+    model = model_name(form.get("model"), "cnn")
+    pixels, answers, timing = await run_in_threadpool(predict_both, request, models, data, [model])  # the compute: off the event loop
     body = {"model": model, "prediction": answers[0].prediction, "probabilities": answers[0].probabilities, "input": pixels}
     return JSONResponse(body, headers={"Server-Timing": timing})  # the shape of DigitPrediction, without re-validating 784 ints
 

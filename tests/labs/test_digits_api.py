@@ -83,7 +83,12 @@ def test_bad_uploads_are_clear_4xx_and_the_server_keeps_serving(client, seven, d
 
 
 def test_missing_image_and_unknown_model(client, seven):
-    assert client.post("/api/digits/predict", data={"model": "cnn"}).status_code == 422
+    r = client.post("/api/digits/predict", data={"model": "cnn"}, headers={"accept-language": "en"})
+    assert r.status_code == 422 and r.json()["code"] == "digits.error_no_image" and "image" in r.json()["detail"]
+    r = client.post("/api/digits/predict", files={"image": ("d.png", b"\x89PNG" + b"\x00" * (5 << 20), "image/png")})
+    assert r.status_code == 413  # refused from its Content-Length, before reading 5 MB
+    assert post(client, seven, "../../etc/passwd").status_code == 404
+    assert post(client, seven, "x" * 500).status_code == 404
     r = post(client, seven, "no-such-model")
     assert r.status_code == 404 and r.json()["code"] == "digits.error_unknown_model"
     r = post(client, seven, "imagenet-mobilenet-v2")  # a model, but not a digit model
