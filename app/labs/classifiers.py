@@ -36,7 +36,7 @@ from app.web import UserError, is_htmx, render, translator
 
 router = APIRouter()
 LAB = Lab(slug="classifiers", path="/classifiers", title_key="classifiers.nav", summary_key="classifiers.summary",
-          steps=(3, 4, 5, 6), icon="🐦")
+          steps=(3, 4, 5, 6), icon="◈")
 
 PRESETS = {  # the lecture's Demo02: three mynas found in Taiwan
     "myna": ("classifiers.preset_myna_name", ["classifiers.myna_common", "classifiers.myna_crested", "classifiers.myna_javan"]),
