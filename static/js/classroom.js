@@ -74,6 +74,7 @@
       stopped = true;
       if (source) source.close();
       if (badge) badge.remove();
+      document.documentElement.classList.remove("cr-in-class");
       document.cookie = "pg_class=; Max-Age=0; Path=/; SameSite=Lax";
       try { localStorage.removeItem(seenKey); } catch (e) { /* private mode */ }
       fetch("/api/classroom/leave", { method: "POST", credentials: "same-origin" });
@@ -97,6 +98,7 @@
       badge.appendChild(label);
       badge.appendChild(leave);
       document.body.appendChild(badge);
+      document.documentElement.classList.add("cr-in-class");
     }
 
     function note(words) {
