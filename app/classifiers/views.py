@@ -12,7 +12,7 @@ from app.settings import Settings
 
 def job_summary(settings: Settings, job_id: str | None, translate=None) -> dict[str, Any] | None:
     """The training job as the page needs it: status, stage, counts, epochs, error in words."""
-    from app.jobs.service import get_job, queue_position
+    from app.jobs.service import get_job, queue_position, workers_online
 
     job = get_job(settings, job_id) if job_id else None
     if job is None:
@@ -27,6 +27,7 @@ def job_summary(settings: Settings, job_id: str | None, translate=None) -> dict[
         "epoch": int(p.get("epoch", 0)), "epochs": p.get("epochs") or (job.params or {}).get("epochs"),
         "x": p.get("x") or 0, "error": error, "error_code": job.error,
         "queue_position": queue_position(settings, job),
+        "workers_online": len(workers_online(settings)) if job.status == "queued" else None,
         "active": job.status in ("queued", "running"),
     }
 

@@ -108,6 +108,20 @@ def test_too_few_photos_enqueue_nothing(client, settings):
     assert job_rows(settings) == 0 and pending_count(settings) == 0
 
 
+def test_enough_photos_enqueue_one_job_and_the_page_says_no_worker_is_online(client, settings):
+    cid = new(client, ["紅", "藍"])
+    client.post(f"/api/classifiers/{cid}/classes/0/images", files=images(*[jpeg((200, 0, 0))] * 5))
+    client.post(f"/api/classifiers/{cid}/classes/1/images", files=images(*[jpeg((0, 0, 200))] * 5))
+    r = client.post(f"/api/classifiers/{cid}/train")
+    assert r.status_code == 202 and job_rows(settings) == 1 and pending_count(settings) == 1
+    job = client.get(f"/api/jobs/{r.json()['job_id']}").json()
+    assert job["kind"] == "transfer" and job["status"] == "queued" and job["params"]["classes"] == ["紅", "藍"]
+    again = client.post(f"/api/classifiers/{cid}/train")
+    assert again.status_code == 409 and job_rows(settings) == 1  # one training at a time
+    status = client.get(f"/classifiers/{cid}/status").text
+    assert 'id="no-worker"' in status and 'hx-trigger="every 1s"' in status  # polls while queued
+
+
 def test_remove_a_photo(client):
     cid = new(client, ["a", "b"])
     client.post(f"/api/classifiers/{cid}/classes/1/images", files=images(jpeg(), jpeg((1, 2, 3))))
