@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from app.db import session_scope
 from app.jobs.files import delete_file, ensure_user_model, load_file, owner_models, save_file  # noqa: F401
@@ -53,13 +53,16 @@ def submit_job(settings: Settings, kind: str, params: dict[str, Any], owner: str
         raise UserError("jobs.unknown_kind", 422, kind=kind)
     url = settings.database_url_resolved
     with session_scope(url) as s:
-        active = s.scalar(select(func.count()).select_from(Job).where(Job.owner == owner, Job.status.in_(ACTIVE)))
-        if owner and active >= settings.max_jobs_per_browser:
-            raise UserError("jobs.too_many", 429, limit=settings.max_jobs_per_browser)
+        if owner and s.get_bind().dialect.name == "postgresql":  # one submit per browser at a time
+            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
         job = Job(id=new_job_id(), kind=kind, params=params, owner=owner, status="queued",
                   created=utcnow(), enqueued=utcnow(), progress={"stage": "queued"})
         s.add(job)
+        s.flush()  # SQLite: this write holds the database's write lock until the commit
         job_id = job.id
+        active = s.scalar(select(func.count()).select_from(Job).where(Job.owner == owner, Job.status.in_(ACTIVE)))
+        if owner and active > settings.max_jobs_per_browser:  # mine included
+            raise UserError("jobs.too_many", 429, limit=settings.max_jobs_per_browser)  # rolled back
     try:
         enqueue(settings, job_id)
     except Exception as exc:  # the queue (Redis) is down: say so instead of waiting forever

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -106,3 +107,34 @@ def http_client_factory():
     yield make
     for c in clients:
         c.close()
+
+
+REDIS_DB = 13  # a spare Redis database number, flushed before and after
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def postgres_url():
+    """A database of our own on the local PostgreSQL, dropped afterwards."""
+    import psycopg
+
+    name = f"playground_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    from app.db import get_engine
+
+    get_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}").dispose()
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,7 +6,6 @@ mid-job loses nothing."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 
@@ -14,36 +13,6 @@ from tests.conftest import LiveServer
 from tests.jobs.conftest import HEARTBEAT_S, TINY, Worker, job_json, job_settings, wait_done, wait_for
 
 pytestmark = pytest.mark.slow
-REDIS_DB = 13  # a spare Redis database number, flushed before and after
-
-
-@pytest.fixture
-def redis_url():
-    import redis
-
-    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def postgres_url():
-    """A database of our own on the local PostgreSQL, dropped afterwards."""
-    import psycopg
-
-    name = f"playground_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    from app.db import get_engine
-
-    for engine_url in [f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"]:
-        get_engine(engine_url).dispose()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_web_and_two_workers_on_redis_and_postgresql(tmp_path, shared, redis_url, postgres_url, http_client_factory):
