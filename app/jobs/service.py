@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from app.db import session_scope
 from app.jobs.files import delete_file, ensure_user_model, load_file, owner_models, save_file  # noqa: F401
@@ -233,16 +233,18 @@ def requeue_orphans(settings: Settings, host: str) -> list[str]:
 
 
 def worker_seen(settings: Settings, name: str, backend: str, device: str) -> None:
+    """A worker's "I am here" (its housekeeping thread); workers gone for a day are forgotten."""
+    now = utcnow()
     with session_scope(settings.database_url_resolved) as s:
-        if not s.execute(update(WorkerRow).where(WorkerRow.name == name).values(seen=utcnow())).rowcount:
-            s.add(WorkerRow(name=name, backend=backend, device=device, started=utcnow(), seen=utcnow()))
+        if not s.execute(update(WorkerRow).where(WorkerRow.name == name).values(seen=now)).rowcount:
+            s.add(WorkerRow(name=name, backend=backend, device=device, started=now, seen=now))
+        s.execute(delete(WorkerRow).where(WorkerRow.seen < now - timedelta(days=1)))
 
 
 def workers_online(settings: Settings) -> list[dict]:
-    """Workers seen within the heartbeat timeout (and the ones not seen for a day are forgotten)."""
+    """Workers seen within the heartbeat timeout."""
     now = utcnow()
     with session_scope(settings.database_url_resolved) as s:
-        s.query(WorkerRow).filter(WorkerRow.seen < now - timedelta(days=1)).delete()
         rows = s.scalars(select(WorkerRow).where(WorkerRow.seen >= now - timedelta(seconds=settings.heartbeat_timeout_s))
                          .order_by(WorkerRow.name)).all()
     return [{"name": r.name, "backend": r.backend, "device": r.device} for r in rows]
