@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SHARED, LiveServer, new_context, screenshot
+from tests.conftest import ARTIFACTS, SHARED, LiveServer, new_context, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -74,6 +74,7 @@ def test_teach_two_mynas_train_and_try_a_held_out_photo(browser, server):
         # A file that is not a photo is refused in words, and nothing is added.
         add_photos(page, 0, [SHARED / "README.md"])
         page.wait_for_selector("#upload-error-0 .error-box")
+        page.locator("#class-0").screenshot(path=str(ARTIFACTS / "screenshots" / "classifiers-upload-error-zh-TW-390.png"))
         assert count_of(page, 0).startswith("5 張")
 
         page.wait_for_function("!document.querySelector('#train-button').disabled")
