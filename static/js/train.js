@@ -39,6 +39,18 @@
       });
     }
   }
+  // The live job region is re-rendered every second: keep open what the learner opened.
+  var openDetails = [];
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "job-progress") {
+      openDetails = Array.prototype.map.call(e.detail.target.querySelectorAll("details[open][id]"), function (d) { return d.id; });
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "job-progress") {
+      openDetails.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
+    }
+  });
   document.addEventListener("DOMContentLoaded", setup);
   document.addEventListener("htmx:afterSettle", setup);
 })();
