@@ -16,7 +16,7 @@ import time
 from collections import deque
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from starlette.concurrency import run_in_threadpool
 
 from app.classroom import store
@@ -197,14 +197,17 @@ class ClassroomService:
         with session_scope(self.url) as s:
             class_ids = {ref.class_id for ref, *_ in rows}
             live = dict(s.execute(select(ClassSession.id, ClassSession.digit_target).where(ClassSession.id.in_(class_ids))).all())
+            inserts = []
             for ref, lab, kept, at in rows:
                 if ref.class_id not in live:
                     continue  # ended meanwhile (maybe by another process)
                 if lab == "digits":
                     kept.setdefault("target", live[ref.class_id])  # the digit the class was asked for
-                s.add(ClassResult(class_id=ref.class_id, student_id=ref.id, lab=lab,
-                                  payload=json.dumps(kept, separators=(",", ":")), created_at=at))
+                inserts.append({"class_id": ref.class_id, "student_id": ref.id, "lab": lab,
+                                "payload": json.dumps(kept, separators=(",", ":")), "created_at": at})
                 changed.setdefault(ref.code, set()).add(lab)
+            if inserts:
+                s.execute(insert(ClassResult), inserts)  # one executemany, not one ORM object each
             s.execute(update(ClassSession).where(ClassSession.id.in_(class_ids & set(live))).values(last_active_at=now))
         if now - self._last_prune > 30:
             self._last_prune = now
