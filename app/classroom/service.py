@@ -44,7 +44,7 @@ class ClassroomService:
         self.hub = Hub()
         self.pending: deque[tuple[str, str, dict[str, Any], float]] = deque(maxlen=50_000)
         # Limits: every request of a student (middleware), joins per browser.
-        self.request_limiter = RateLimiter(rate=8, burst=40)
+        self.request_limiter = RateLimiter(rate=10, burst=60)  # a drawing predicts ≤ 7/s; sliders come in bursts
         self.join_limiter = RateLimiter(rate=10 / 60, burst=10)  # per browser
         self.join_ip_limiter = RateLimiter(rate=5, burst=400)  # per address: a hall behind one NAT still joins
         self.teacher_limiter = RateLimiter(rate=10 / 60, burst=10)  # wrong teacher tokens, per address
