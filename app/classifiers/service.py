@@ -217,7 +217,7 @@ def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, hold
 
 def training_set(settings: Settings, cid: str):
     """Everything the transfer job needs, read once at its start (None: the classifier is gone)."""
-    from app.ml.transfer import TrainingSet
+    from app.ml.transfer_job import TrainingSet
 
     with session_scope(settings.database_url_resolved) as s:
         c = s.get(Classifier, cid)

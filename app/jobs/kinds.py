@@ -36,7 +36,7 @@ from typing import Any, Callable
 # kind → "module:function", imported only inside the worker process.
 KINDS: dict[str, str] = {
     "train": "app.ml.training:run_train_job",
-    "transfer": "app.ml.transfer:run_transfer_job",  # a learner's photo classifier (app/classifiers)
+    "transfer": "app.ml.transfer_job:run_transfer_job",  # a learner's photo classifier (app/classifiers)
 }
 
 JobFunction = Callable[..., dict[str, Any]]

@@ -10,8 +10,9 @@ The lecture's myna demo (Demo02 遷移式學習做八哥辨識器), step by step
 3. A few photos per class are held out: the head never sees them while training, so the
    accuracy on them tells how well it does on new photos.
 
-    run_transfer_job(settings, job_id, params, reporter)   the "transfer" job kind (worker side)
-    TransferPredictor                                      base + head, for the model registry
+    embed(registry, photos) / train_head(x, y, k) / head_predict(weights, x)   the three steps
+    TransferPredictor                  base + head: the model registry's "transfer" engine
+    app/ml/transfer_job.py             run_transfer_job: the "transfer" job kind (worker side)
 
 The head is stored twice with the job: `head.keras` (the Keras model) and `head.npz` (its W and b),
 which the web process uses with numpy, so serving a learner's classifier never imports Keras.
@@ -24,9 +25,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -278,139 +276,3 @@ def write_model_folder(settings: Settings, model_id: str, files: dict[str, bytes
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return folder
-
-
-# --- the job ------------------------------------------------------------------------------------
-
-@dataclass
-class TrainingSet:
-    classifier_id: str
-    name: str
-    owner: str
-    class_names: list[str]
-    photo_ids: list[int]
-    labels: np.ndarray
-    jpegs: list[bytes]
-
-
-@lru_cache(maxsize=2)
-def _registry(settings_json: str):
-    from app.ml.registry import ModelRegistry
-
-    return ModelRegistry(Settings.model_validate_json(settings_json))
-
-
-def worker_registry(settings: Settings):
-    """One registry per worker process: the base model is loaded once, not once per job."""
-    return _registry(settings.model_dump_json())
-
-
-def make_manifest(ts: TrainingSet, job_id: str, base_input: dict, metrics: dict, parameters: dict) -> dict[str, Any]:
-    return {
-        "id": ts.classifier_id,
-        "task": "photos",
-        "engine": "transfer",
-        "base": BASE_MODEL,
-        "file": HEAD_FILE,
-        "head_weights": WEIGHTS_FILE,
-        "input": base_input,
-        "labels": ts.class_names,
-        "title": {"zh-TW": ts.name, "en": ts.name},
-        "owner": ts.owner,
-        "job": job_id,
-        "created": datetime.now(timezone.utc).isoformat(),
-        "metrics": metrics,
-        "parameters": parameters,
-        "source": "A learner's classifier: frozen MobileNetV1 embeddings + a Dense softmax head trained "
-                  "with Keras 3 on their photos (app/ml/transfer.py).",
-    }
-
-
-def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) -> dict[str, Any]:
-    """The "transfer" job kind: params {"classifier_id", "seed", "holdout" (per class, or None), "epochs"}."""
-    from app.classifiers import service as classifiers
-    from app.jobs.kinds import JobFailed
-
-    started = time.monotonic()
-    reporter.stage("loading")
-    ts = classifiers.training_set(settings, params["classifier_id"])
-    if ts is None:
-        raise JobFailed("classifiers.error_gone")
-    n_classes = len(ts.class_names)
-    seed = int(params.get("seed", 0))
-    epochs = int(params.get("epochs", EPOCHS))
-
-    registry = worker_registry(settings)
-    n = len(ts.jpegs)
-    train, val = split_holdout(ts.labels, n_classes, seed, params.get("holdout"))
-    total = n + len(VIEWS) * len(train)
-    reporter.stage("embedding", done=0, total=total)
-    t0 = time.monotonic()
-    x = embed(registry, ts.jpegs, lambda done, _n: reporter.stage("embedding", done=done, total=total))
-    # The training photos again, mirrored and zoomed (validation photos stay as they are: new photos).
-    x_views, y_views, done_before = [x[train]], [ts.labels[train]], n
-    for view in VIEWS:
-        x_views.append(embed(registry, [ts.jpegs[i] for i in train],
-                             lambda done, _n, d0=done_before: reporter.stage("embedding", done=d0 + done, total=total), view))
-        y_views.append(ts.labels[train])
-        done_before += len(train)
-        if reporter.cancelled():
-            return {}
-    embed_s = time.monotonic() - t0
-
-    x_train, y_train = np.concatenate(x_views), np.concatenate(y_views)
-    x_val, y_val = x[val], ts.labels[val]
-    steps = int(np.ceil(len(y_train) / BATCH_SIZE))
-    t0 = time.monotonic()
-    model = train_head(x_train, y_train, n_classes, seed, epochs, (x_val, y_val), [reporter.callback(epochs, steps)])
-    train_s = time.monotonic() - t0
-    if reporter.cancelled() or reporter.timed_out():
-        return {}
-
-    reporter.stage("testing")
-    weights = head_weights(model)
-    p_val = head_predict(weights, x_val) if len(val) else np.zeros((0, n_classes))
-    guess = p_val.argmax(axis=1) if len(val) else np.zeros(0, dtype=np.int64)
-    confusion = np.zeros((n_classes, n_classes), dtype=int)
-    for truth, g in zip(y_val, guess):
-        confusion[int(truth), int(g)] += 1
-    val_accuracy = float((guess == y_val).mean()) if len(val) else None
-    p_train = head_predict(weights, x[train])
-    train_accuracy = float((p_train.argmax(axis=1) == ts.labels[train]).mean())
-
-    parameters = {"trained": trained_parameter_count(x.shape[1], n_classes), "borrowed": base_parameter_count(settings)}
-    metrics = {"val_accuracy": val_accuracy, "train_accuracy": train_accuracy, "val_photos": int(len(val)),
-               "train_photos": int(len(train))}
-    base_input = dict(registry.manifest(BASE_MODEL).get("input") or {})
-    manifest = make_manifest(ts, job_id, base_input, metrics, parameters)
-    head_keras, head_npz = keras_bytes(model), npz_bytes(weights)
-    reporter.save_file(HEAD_FILE, head_keras, {"model_id": ts.classifier_id})
-    reporter.save_file(WEIGHTS_FILE, head_npz, {"model_id": ts.classifier_id})
-
-    result = {
-        "classifier_id": ts.classifier_id,
-        "test_accuracy": val_accuracy,  # the generic job views' headline: here, on the held-out photos
-        "val_accuracy": val_accuracy,
-        "train_accuracy": train_accuracy,
-        "parameters": parameters["trained"],
-        "borrowed_parameters": parameters["borrowed"],
-        "embedding_size": int(x.shape[1]),
-        "classes": ts.class_names,
-        "val_photo_ids": [ts.photo_ids[i] for i in val],
-        "val_guesses": [int(g) for g in guess],
-        "val_confusion": confusion.tolist(),  # rows: true class, columns: the head's answer
-        "embed_seconds": round(embed_s, 3),
-        "train_seconds": round(train_s, 3),
-        "seconds": round(time.monotonic() - started, 3),
-        "seed": seed,
-        # Not "manifest": the generic job views would offer it to the digit lab. The classifier's
-        # routes put it in place (app/classifiers/service.py: ensure_model).
-        "model_manifest": manifest,
-    }
-    # Put the model where this host's registry finds it; take it away again if the learner
-    # deleted the classifier meanwhile (the delete removes the folder too: either order ends clean).
-    folder = write_model_folder(settings, ts.classifier_id, {HEAD_FILE: head_keras, WEIGHTS_FILE: head_npz}, manifest)
-    if not classifiers.finish_training(settings, ts.classifier_id, job_id, result):
-        shutil.rmtree(folder, ignore_errors=True)
-        raise JobFailed("classifiers.error_gone")
-    return result
