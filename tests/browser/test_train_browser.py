@@ -14,8 +14,9 @@ from tests.conftest import LiveServer, new_context, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+# small batches: one epoch lasts long enough (5 000 steps) to watch the curves grow
 SMALL = TrainDesign(hidden_layers=[32], loss="categorical_crossentropy", optimizer="adam", learning_rate=0.001,
-                    batch_size=20, epochs=1)
+                    batch_size=10, epochs=1)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,12 @@ def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_sta
         job_url = page.url
         shared_state["job"] = job_url.removeprefix(server.url)
         page.evaluate(WATCH)
-        page.wait_for_selector("#progress-box[data-status=running] #loss-chart polyline", timeout=150_000)
+        page.wait_for_function(
+            "() => { const box = document.getElementById('progress-box');"
+            " const line = document.querySelector('#loss-chart polyline');"
+            " return box.dataset.status !== 'queued' && (box.dataset.status !== 'running' || (line &&"
+            " line.getAttribute('points').trim().split(' ').length >= 2)); }", timeout=150_000)
+        assert page.locator("#progress-box").get_attribute("data-status") == "running", "finished before we saw it run"
         screenshot(page, "train-job-running")
         other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
         try:
