@@ -241,6 +241,8 @@ def finish_training(settings: Settings, cid: str, job_id: str, result: dict[str,
                                           "embedding_size", "val_confusion", "embed_seconds", "train_seconds", "seconds")}
     summary["val_photos"] = len(result.get("val_photo_ids") or [])
     summary["classes"] = result.get("classes")
+    summary["held_out"] = [{"photo_id": pid, "guess": g} for pid, g in
+                           zip(result.get("val_photo_ids") or [], result.get("val_guesses") or [])]
     with session_scope(settings.database_url_resolved) as s:
         done = s.execute(update(Classifier).where(Classifier.id == cid)
                          .values(model_job_id=job_id, result=summary)).rowcount

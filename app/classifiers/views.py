@@ -45,6 +45,17 @@ def progress_fraction(job: dict[str, Any] | None) -> float:
     return 0.0
 
 
+def held_out_view(held_out: list[dict], classes: list[dict], names: list[str]) -> list[dict[str, Any]]:
+    """The held-out photos that are still here, each with its true class and the head's answer."""
+    true_class = {pid: cl["index"] for cl in classes for pid in cl["photo_ids"]}
+    out = []
+    for h in held_out:
+        k = true_class.get(h["photo_id"])
+        if k is not None and 0 <= h["guess"] < len(names):
+            out.append({"photo_id": h["photo_id"], "truth": names[k], "guess": names[h["guess"]], "right": h["guess"] == k})
+    return out
+
+
 def classifier_view(settings: Settings, c: Classifier, translate=None) -> dict[str, Any]:
     names = service.class_names(settings, c.id)
     index = service.photo_index(settings, c.id)
@@ -64,6 +75,7 @@ def classifier_view(settings: Settings, c: Classifier, translate=None) -> dict[s
             "parameters": result.get("parameters"), "borrowed_parameters": result.get("borrowed_parameters"),
             "embedding_size": result.get("embedding_size"), "classes": result.get("classes") or names,
             "train_seconds": result.get("train_seconds"), "embed_seconds": result.get("embed_seconds"),
+            "held_out": held_out_view(result.get("held_out") or [], classes, result.get("classes") or names),
         }
     total = sum(cl["count"] for cl in classes)
     kept_until = service.aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None

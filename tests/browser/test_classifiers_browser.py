@@ -5,6 +5,8 @@ Screenshots at 390 px and 1920 px in both languages go to test-artifacts/screens
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import ARTIFACTS, SHARED, LiveServer, new_context, screenshot
@@ -61,8 +63,10 @@ def test_teach_two_mynas_train_and_try_a_held_out_photo(browser, server):
         assert page.locator("#thumbs-0 img").count() == 6
 
         # A 4 MB phone photo is shrunk in the browser before it travels.
-        with page.expect_request(lambda r: r.method == "POST" and "/photos" in r.url) as sent:
+        started = time.monotonic()
+        with page.expect_request(lambda r: r.method == "POST" and "/photos" in r.url, timeout=90000) as sent:
             add_photos(page, 1, [BIG_PHOTO])
+        print(f"a 20-megapixel photo shrunk in the browser in {time.monotonic() - started:.1f} s")
         assert len(sent.value.post_data_buffer) < 400_000
         page.wait_for_function("document.querySelector('#count-1').textContent.includes('6 張')")
         # … and removed again (the × on its thumbnail): not a myna.
@@ -83,6 +87,7 @@ def test_teach_two_mynas_train_and_try_a_held_out_photo(browser, server):
         screenshot(page, "classifiers-training-zh-TW-390")
         page.wait_for_selector("#val-accuracy", timeout=180000)
         assert page.locator("#trained-count").inner_text() == "2,050"  # 1024 × 2 + 2
+        assert page.locator("#held-out li").count() == 2  # 1 of 5 photos per class, with the head's answers
         borrowed = int(page.locator("#borrowed-count").inner_text().replace(",", ""))
         assert borrowed > 3_000_000
         screenshot(page, "classifiers-trained-zh-TW-390")

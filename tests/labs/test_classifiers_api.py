@@ -252,6 +252,9 @@ def test_myna_pipeline_reaches_the_target_on_held_out_photos(env):
             assert best["label_zh"] == best["label_en"] == MYNA[best["class_index"]][1]
             api_hits += best["class_index"] == truth
             api_total += 1
+    model = client.get(f"/api/classifiers/{cid}").json()["model"]  # the last split, as the page shows it
+    assert len(model["held_out"]) == 9 and model["val_accuracy"] == accuracies[-1]
+    assert sum(h["right"] for h in model["held_out"]) == round(accuracies[-1] * 9)
     print(f"\nmyna held-out accuracy per split {accuracies}, mean {np.mean(accuracies):.3f}; "
           f"through /api/photos/classify {api_hits}/{api_total}; embed+train seconds {seconds}")
     assert np.mean(accuracies) >= 0.8, accuracies
