@@ -130,11 +130,10 @@ def split_multipart(body: bytes, content_type: str) -> dict[str, tuple[bytes, bo
     if not boundary:
         raise UserError("photos.error_no_image")
     delimiter = b"\r\n--" + boundary
-    body = b"\r\n" + body  # so that the first delimiter looks like the others
     fields: dict[str, tuple[bytes, bool]] = {}
-    pos = body.find(delimiter)
+    pos = body.find(delimiter[2:])  # the first delimiter may open the body, without a line break
+    start = pos + len(delimiter) - 2
     while pos >= 0 and len(fields) < 10:
-        start = pos + len(delimiter)
         if body[start:start + 2] == b"--":  # the closing delimiter
             return fields
         head_start = body.find(b"\r\n", start) + 2
@@ -149,7 +148,7 @@ def split_multipart(body: bytes, content_type: str) -> dict[str, tuple[bytes, bo
                 disposition = parse_options_header(value.strip())[1]
         if b"name" in disposition:
             fields[disposition[b"name"].decode("utf-8", "replace")] = (body[head_end + 4:end], b"filename" in disposition)
-        pos = end
+        pos, start = end, end + len(delimiter)
     raise UserError("photos.error_no_image")  # cut off, or not multipart at all
 
 
