@@ -11,7 +11,8 @@ assets so the digit models load), then on loopback, with asyncio + httpx:
      projector keeps its own stream open and reloads the wall of drawings whenever the server says
      the class's results changed; the teacher pushes a lab every few seconds.
 
-It prints p50/p99 of the prediction requests in both phases and their ratio, how long each push
+The phones run in several load-generator processes (default 4), so that one client event loop is not
+what the figures measure. It prints p50/p99 of the prediction requests in both phases and their ratio, how long each push
 took to reach every student (max and p99 over all students × pushes; target ≤ 2 s), how many
 pushes never arrived, how many SSE connections dropped (target 0), projector refreshes and their
 latency, and any non-200 answer. Targets: p99 of predictions ≤ 200 ms in the class phase.
@@ -27,6 +28,7 @@ import argparse
 import asyncio
 import io
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -202,17 +204,92 @@ class Stream:
             self.dropped = True
 
 
-async def baseline_phase(url: str, n: int, seconds: float, interval: float, bodies: list[bytes]) -> Stats:
+# -- the phones: several load-generator processes, so that the clients' own event loops are not
+# -- what the figures measure (one Python process driving 300 phones would be its own bottleneck)
+
+def phones(url: str, code: str | None, first: int, count: int, seconds: float, interval: float,
+           barrier, results) -> None:
+    """One load-generator process: `count` phones (students first … first + count − 1)."""
+    random.seed(first)
+    results.put(asyncio.run(_phones(url, code, first, count, seconds, interval, barrier)))
+
+
+async def _phones(url: str, code: str | None, first: int, count: int, seconds: float, interval: float, barrier) -> dict:
+    bodies = [multipart(p) for p in canvas_pngs()]
+    limits = httpx.Limits(max_connections=3, max_keepalive_connections=2)
+    clients = [httpx.AsyncClient(base_url=url, limits=limits, timeout=30) for _ in range(count)]
+    streams: list[Stream] = []
+    join_failures = 0
+    if code is not None:  # join (a few at a time, as a hall does), then each phone opens its stream
+        gate = asyncio.Semaphore(5)
+
+        async def join(i: int, c: httpx.AsyncClient) -> Stream | None:
+            nonlocal join_failures
+            async with gate:
+                r = await c.post(f"/api/classes/{code}/join", json={"nickname": f"學生{i:03d}"})
+            if r.status_code != 200:
+                join_failures += 1
+                return None
+            return Stream(c, f"/api/classes/{code}/events", follow=True)
+
+        streams = [s for s in await asyncio.gather(*(join(first + i, c) for i, c in enumerate(clients))) if s]
+        await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in streams)), timeout=60)
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)  # every phone is ready: go
+    cpu_at_start = cpu_seconds()
     stats = Stats()
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    clients = [httpx.AsyncClient(base_url=url, limits=limits, timeout=30) for _ in range(n)]
     stop = time.perf_counter() + seconds
     await asyncio.gather(*(predictor(c, bodies, interval, stop, stats) for c in clients))
-    await asyncio.gather(*(c.aclose() for c in clients))
-    return stats
+    cpu = cpu_seconds() - cpu_at_start
+    if streams:  # the teacher ends the class now: wait (a little) until every stream has heard it
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline and not all(s.ended or s.dropped for s in streams):
+            await asyncio.sleep(0.2)
+    result = {"predict_ms": stats.predict_ms, "statuses": stats.statuses, "errors": stats.errors, "cpu": cpu,
+              "pushes": [s.pushes for s in streams], "loaded": [s.loaded for s in streams],
+              "dropped": sum(s.dropped for s in streams), "ended": sum(s.ended for s in streams),
+              "streams": len(streams), "join_failures": join_failures}
+    for s in streams:
+        s.task.cancel()
+    await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+    return result
 
 
-async def class_phase(url: str, n: int, seconds: float, interval: float, bodies: list[bytes], push_every: float) -> dict:
+def start_phones(url: str, code: str | None, args) -> tuple[list, object, object]:
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(args.processes + 1), context.Queue()
+    share = [args.students // args.processes + (1 if i < args.students % args.processes else 0) for i in range(args.processes)]
+    procs = [context.Process(target=phones, args=(url, code, sum(share[:i]), n, args.seconds if code else args.baseline_seconds,
+                                                  args.interval, barrier, results), daemon=True)
+             for i, n in enumerate(share)]
+    for p in procs:
+        p.start()
+    return procs, barrier, results
+
+
+def gather_phones(procs, results) -> dict:
+    parts = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(10)
+    merged = {"predict_ms": [], "statuses": {}, "errors": 0, "cpu": 0.0, "pushes": [], "loaded": [], "dropped": 0,
+              "ended": 0, "streams": 0, "join_failures": 0}
+    for part in parts:
+        for key, value in part.items():
+            if key == "statuses":
+                for status, n in value.items():
+                    merged["statuses"][status] = merged["statuses"].get(status, 0) + n
+            else:
+                merged[key] += value
+    return merged
+
+
+async def baseline_phase(url: str, args) -> dict:
+    procs, barrier, results = start_phones(url, None, args)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, barrier.wait)
+    return await loop.run_in_executor(None, gather_phones, procs, results)
+
+
+async def class_phase(url: str, args) -> dict:
     teacher = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TEACHER}"}, timeout=30)
     code = (await teacher.post("/api/classes")).json()["code"]
 
@@ -239,94 +316,74 @@ async def class_phase(url: str, n: int, seconds: float, interval: float, bodies:
             if r.status_code == 200:
                 projector_ms.append((time.perf_counter() - started) * 1000)
 
-    # students: join (a few at a time, as a hall does), then each opens its stream
-    limits = httpx.Limits(max_connections=3, max_keepalive_connections=2)
-    students = [httpx.AsyncClient(base_url=url, limits=limits, timeout=30) for _ in range(n)]
-    join_gate = asyncio.Semaphore(20)
-    join_failures = 0
-
-    async def join(i: int, c: httpx.AsyncClient) -> Stream | None:
-        nonlocal join_failures
-        async with join_gate:
-            r = await c.post(f"/api/classes/{code}/join", json={"nickname": f"學生{i:03d}"})
-        if r.status_code != 200:
-            join_failures += 1
-            return None
-        return Stream(c, f"/api/classes/{code}/events", follow=True)
-
     joined_at = time.perf_counter()
-    streams = [s for s in await asyncio.gather(*(join(i, c) for i, c in enumerate(students))) if s]
-    await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in streams)), timeout=60)
+    loop = asyncio.get_running_loop()
+    procs, barrier, results = start_phones(url, code, args)
+    await loop.run_in_executor(None, barrier.wait)  # every phone has joined and has its stream open
     join_seconds = time.perf_counter() - joined_at
-
-    stats = Stats()
-    stop = time.perf_counter() + seconds
+    connected = (await teacher.get(f"/api/classes/{code}")).json()["connected"]
+    stop = time.perf_counter() + args.seconds
     pushes: dict[str, float] = {}
 
     async def teacher_loop() -> None:
         k = 0
-        await asyncio.sleep(push_every / 2)
+        await asyncio.sleep(args.push_every / 2)
         while time.perf_counter() + 3 < stop:  # leave time for the last push to arrive
             lab, state = PUSHES[k % len(PUSHES)]
             sent = time.time()
             r = await teacher.post(f"/api/classes/{code}/push", json={"lab": lab, "state": state})
             pushes[r.json()["id"]] = sent
             k += 1
-            await asyncio.sleep(push_every)
+            await asyncio.sleep(args.push_every)
 
-    await asyncio.gather(teacher_loop(), projector_loop(stop),
-                         *(predictor(c, bodies, interval, stop, stats) for c in students))
-    await asyncio.sleep(1)
+    collected = loop.run_in_executor(None, gather_phones, procs, results)
+    await asyncio.gather(teacher_loop(), projector_loop(stop))
+    await asyncio.sleep(max(0.0, stop - time.perf_counter()) + 0.5)
+    await teacher.delete(f"/api/classes/{code}")  # the end reaches every stream, which then closes
+    merged = await collected
 
     delivery, loaded, missing, not_loaded = [], [], 0, 0
     for push_id, sent in pushes.items():
-        for s in streams:
-            if push_id in s.pushes:
-                delivery.append(s.pushes[push_id] - sent)
+        for received, opened in zip(merged["pushes"], merged["loaded"]):
+            if push_id in received:
+                delivery.append(received[push_id] - sent)
             else:
                 missing += 1
-            if push_id in s.loaded:
-                loaded.append(s.loaded[push_id] - sent)
+            if push_id in opened:
+                loaded.append(opened[push_id] - sent)
             else:
                 not_loaded += 1
-    dropped = sum(s.dropped for s in streams) + (1 if projector_stream.dropped else 0)
-    connected = (await teacher.get(f"/api/classes/{code}")).json()["connected"]
-    await teacher.delete(f"/api/classes/{code}")  # the end reaches every stream, which then closes
-    await asyncio.sleep(1)
-    ended = sum(s.ended for s in streams)
-    for s in streams + [projector_stream]:
-        s.task.cancel()
-    await asyncio.gather(*(c.aclose() for c in students), teacher.aclose(), return_exceptions=True)
-    return {"stats": stats, "delivery": delivery, "missing": missing, "loaded": loaded, "not_loaded": not_loaded, "pushes": len(pushes), "dropped": dropped,
-            "connected": connected, "streams": len(streams), "join_failures": join_failures, "join_seconds": join_seconds,
-            "projector_ms": projector_ms, "ended": ended}
+    projector_stream.task.cancel()
+    await teacher.aclose()
+    stats = Stats()
+    stats.predict_ms, stats.statuses, stats.errors = merged["predict_ms"], merged["statuses"], merged["errors"]
+    return {"stats": stats, "delivery": delivery, "missing": missing, "loaded": loaded, "not_loaded": not_loaded,
+            "pushes": len(pushes), "dropped": merged["dropped"] + (1 if projector_stream.dropped else 0),
+            "connected": connected, "streams": merged["streams"], "join_failures": merged["join_failures"],
+            "join_seconds": join_seconds, "projector_ms": projector_ms, "ended": merged["ended"], "client_cpu": merged["cpu"]}
 
 
-def load(a: tuple, b: tuple, which: int) -> str:
-    """CPU used between two marks, as cores busy (1.00 = one core all the time)."""
-    return f"{(b[which] - a[which]) / (b[0] - a[0]):.2f} cores"
-
-
-def describe(stats: Stats) -> str:
-    return (f"n={len(stats.predict_ms)}  p50={pct(stats.predict_ms, 50):.1f} ms  p99={pct(stats.predict_ms, 99):.1f} ms  "
-            f"statuses={stats.statuses}  errors={stats.errors}")
+def describe(predict_ms: list[float], statuses: dict, errors: int) -> str:
+    return (f"n={len(predict_ms)}  p50={pct(predict_ms, 50):.1f} ms  p99={pct(predict_ms, 99):.1f} ms  "
+            f"statuses={statuses}  errors={errors}")
 
 
 async def run(args) -> int:
-    bodies = [multipart(p) for p in canvas_pngs()]
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as tmp:
         proc, url = start_server(Path(args.assets), Path(tmp))
         try:
-            print(f"server {url} · {args.students} clients · a drawing every {args.interval:g} s · "
-                  f"{os.cpu_count()} CPU cores shared by the server and the clients · "
-                  f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
-            marks = [(time.perf_counter(), cpu_seconds(proc.pid), cpu_seconds())]
-            base = await baseline_phase(url, args.students, args.baseline_seconds, args.interval, bodies)
-            marks.append((time.perf_counter(), cpu_seconds(proc.pid), cpu_seconds()))
-            print(f"baseline (no class)   predictions {describe(base)}", flush=True)
-            print(f"                      CPU: server {load(marks[0], marks[1], 1)}  clients {load(marks[0], marks[1], 2)}")
-            result = await class_phase(url, args.students, args.seconds, args.interval, bodies, args.push_every)
-            marks.append((time.perf_counter(), cpu_seconds(proc.pid), cpu_seconds()))
+            print(f"server {url} · {args.students} phones in {args.processes} load-generator processes · "
+                  f"a drawing every {args.interval:g} s · {os.cpu_count()} CPU cores shared by the server and the "
+                  f"phones · load average before: {os.getloadavg()[0]:.1f}", flush=True)
+            t0, s0 = time.perf_counter(), cpu_seconds(proc.pid)
+            base = await baseline_phase(url, args)
+            t1, s1 = time.perf_counter(), cpu_seconds(proc.pid)
+            print(f"baseline (no class)   predictions {describe(base['predict_ms'], base['statuses'], base['errors'])}")
+            print(f"                      CPU: server {(s1 - s0) / (t1 - t0):.2f} cores  phones "
+                  f"{base['cpu'] / args.baseline_seconds:.2f} cores", flush=True)
+            t1, s1 = time.perf_counter(), cpu_seconds(proc.pid)
+            result = await class_phase(url, args)
+            t2, s2 = time.perf_counter(), cpu_seconds(proc.pid)
         finally:
             proc.terminate()
             try:
@@ -335,17 +392,17 @@ async def run(args) -> int:
                 proc.kill()
     stats = result["stats"]
     p99 = pct(stats.predict_ms, 99)
-    delivery = result["delivery"]
-    print(f"class ({result['streams']} joined in {result['join_seconds']:.1f} s, {result['connected']} streams open "
-          f"at the end, join failures {result['join_failures']})")
-    print(f"class                 predictions {describe(stats)}")
-    print(f"                      CPU: server {load(marks[1], marks[2], 1)}  clients {load(marks[1], marks[2], 2)}")
-    print(f"ratio class/baseline  p50 ×{pct(stats.predict_ms, 50) / pct(base.predict_ms, 50):.2f}  "
-          f"p99 ×{p99 / pct(base.predict_ms, 99):.2f}")
+    delivery, loaded = result["delivery"], result["loaded"]
+    print(f"class                 {result['streams']} joined in {result['join_seconds']:.1f} s, {result['connected']} "
+          f"streams open, join failures {result['join_failures']}")
+    print(f"class                 predictions {describe(stats.predict_ms, stats.statuses, stats.errors)}")
+    print(f"                      CPU: server {(s2 - s1) / (t2 - t1):.2f} cores (joins included)  phones "
+          f"{result['client_cpu'] / args.seconds:.2f} cores")
+    print(f"ratio class/baseline  p50 ×{pct(stats.predict_ms, 50) / pct(base['predict_ms'], 50):.2f}  "
+          f"p99 ×{p99 / pct(base['predict_ms'], 99):.2f}")
     print(f"pushes                {result['pushes']} pushes × {result['streams']} students: delivery "
-          f"p50={pct(delivery, 50) * 1000:.0f} ms  p99={pct(delivery, 99) * 1000:.0f} ms  max={max(delivery or [0]) * 1000:.0f} ms  "
-          f"never arrived={result['missing']}")
-    loaded = result["loaded"]
+          f"p50={pct(delivery, 50) * 1000:.0f} ms  p99={pct(delivery, 99) * 1000:.0f} ms  "
+          f"max={max(delivery or [0]) * 1000:.0f} ms  never arrived={result['missing']}")
     print(f"pushed pages          push → the lab page loaded on the phone: p50={pct(loaded, 50) * 1000:.0f} ms  "
           f"p99={pct(loaded, 99) * 1000:.0f} ms  max={max(loaded or [0]) * 1000:.0f} ms  not loaded={result['not_loaded']}")
     print(f"projector             {len(result['projector_ms'])} wall reloads  p50={pct(result['projector_ms'], 50):.1f} ms  "
@@ -365,10 +422,12 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=15)
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between one student's drawings")
     parser.add_argument("--push-every", type=float, default=8.0)
+    parser.add_argument("--processes", type=int, default=4, help="load-generator processes the phones are spread over")
     parser.add_argument("--assets", default=str(ROOT.parent / "shared"))
     args = parser.parse_args()
     args.students = max(1, min(args.students, 1000))
     args.seconds = max(5.0, min(args.seconds, 600.0))
+    args.processes = max(1, min(args.processes, args.students, 16))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # 2 sockets per student, both ends on this machine
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8 * args.students + 256)), hard))
     deadline = args.baseline_seconds + args.seconds + 240
