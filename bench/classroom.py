@@ -11,9 +11,9 @@ assets so the digit models load), then on loopback, with asyncio + httpx:
      projector keeps its own stream open and reloads the wall of drawings whenever the server says
      the class's results changed; the teacher pushes a lab every few seconds.
 
-The phones run in several load-generator processes (default 4), so that one client event loop is not
-what the figures measure. It prints p50/p99 of the prediction requests in both phases and their ratio, how long each push
-took to reach every student (max and p99 over all students × pushes; target ≤ 2 s), how many
+The phones run in several load-generator processes (default 4), so that one client event loop
+is not what the figures measure. It prints p50/p99 of the prediction requests in both phases and
+their ratio, the CPU the server and the phones used, how long each push took to reach every student (max and p99 over all students × pushes; target ≤ 2 s), how many
 pushes never arrived, how many SSE connections dropped (target 0), projector refreshes and their
 latency, and any non-200 answer. Targets: p99 of predictions ≤ 200 ms in the class phase.
 
