@@ -55,6 +55,7 @@
       studentsTimer = setTimeout(function () {
         studentsTimer = null;
         document.body.dispatchEvent(new CustomEvent("classroom:students"));
+        refreshView(); // a removed student's results leave the views too
       }, 1000);
     });
     source.addEventListener("end", function () {
