@@ -96,7 +96,7 @@ def run_worker(settings: Settings, backend: str | None = None, device: str | Non
     threading.Thread(target=_housekeeping, args=(settings, stop), daemon=True, name="housekeeping").start()
     huey = get_huey(settings)
     consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False,
-                                    initial_delay=0.05, backoff=1.3, max_delay=0.1)  # SQLite is polled; Redis blocks
+                                    initial_delay=0.02, backoff=1.3, max_delay=0.05)  # SQLite is polled; Redis blocks
     try:
         consumer.run()  # until SIGINT/SIGTERM
     finally:
