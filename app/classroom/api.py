@@ -94,7 +94,7 @@ def join(request: Request, settings, code: str, nickname: str) -> tuple[str, sto
         raise UserError("classroom.no_such_class", 404)
     token, ref = joined
     svc.remember(token, ref)
-    svc.hub.publish_threadsafe(f"teacher:{ref.code}", "students", {})
+    svc.roll_changed(ref.code)
     return token, ref
 
 
@@ -187,7 +187,7 @@ def leave_class(request: Request) -> bool:
         return False
     store.remove_student(request.app.state.settings.database_url_resolved, ref.class_id, ref.id)
     svc.forget(lambda r: r.id == ref.id)
-    svc.hub.publish_threadsafe(f"teacher:{ref.code}", "students", {})
+    svc.roll_changed(ref.code)
     return True
 
 

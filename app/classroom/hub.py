@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
-QUEUE_SIZE = 64
+QUEUE_SIZE = 256
 CLOSE = b""  # put on a queue to end its stream
 
 

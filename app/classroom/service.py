@@ -51,6 +51,7 @@ class ClassroomService:
         self._students: dict[str, tuple[float, store.StudentRef | None]] = {}
         self._task: asyncio.Task | None = None
         self._bridge = None
+        self._roll_changed: set[str] = set()  # classes whose list of students changed (joins, leaves)
         self._last_expiry = 0.0
         self._last_prune = 0.0
 
@@ -93,11 +94,13 @@ class ClassroomService:
             try:
                 for code, labs in (await run_in_threadpool(self.flush)).items():
                     unannounced.setdefault(code, set()).update(labs)
-                if unannounced and time.monotonic() - last_notice >= NOTIFY_EVERY_S:
+                if (unannounced or self._roll_changed) and time.monotonic() - last_notice >= NOTIFY_EVERY_S:
                     last_notice = time.monotonic()  # a projector reloads a view at most this often
                     for code, labs in unannounced.items():
                         self.hub.publish(f"teacher:{code}", "results", {"labs": sorted(labs)})
                     unannounced = {}
+                    while self._roll_changed:
+                        self.hub.publish(f"teacher:{self._roll_changed.pop()}", "students", {})
                 if time.time() - self._last_expiry > EXPIRE_EVERY_S:
                     self._last_expiry = time.time()
                     for code in await run_in_threadpool(self.expire_idle):
@@ -122,8 +125,12 @@ class ClassroomService:
 
     def removed(self, code: str, student_id: int) -> None:
         self.hub.publish(f"student:{student_id}", "removed", {"code": code})
-        self.hub.publish(f"teacher:{code}", "students", {})
+        self.roll_changed(code)
         self.forget(lambda ref: ref.id == student_id)
+
+    def roll_changed(self, code: str) -> None:
+        """A student joined or left: the projector hears it once a second at most (a hall joins at once)."""
+        self._roll_changed.add(code)
 
     def forget(self, which) -> None:
         for h, (_t, ref) in list(self._students.items()):
