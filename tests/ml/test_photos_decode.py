@@ -217,3 +217,19 @@ def test_a_phone_jpeg_with_extra_pictures_inside_is_a_photo_not_an_animation():
 
 def test_a_single_frame_gif_is_fine():
     assert photos.decode(encode(Image.new("RGB", (64, 64), (0, 200, 0)), "GIF")).pixels[0, 0, 1] > 150
+
+
+def test_big_progressive_jpegs_reuse_the_decoders_memory(shared):
+    """The 40 MB coefficient buffer of a 12-megapixel progressive JPEG is not page-faulted in again
+    for every photo (that was 3/4 of the decoding time)."""
+    import resource
+    import sys
+
+    data = (shared / "photos" / "sun_bear_large.jpg").read_bytes()
+    photos.decode(data)
+    if not sys.platform.startswith("linux") or not photos.keep_decoder_memory():
+        pytest.skip("glibc's mallopt is not available here")
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    photos.decode(data)
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
+    assert faults < 2000, f"{faults} page faults (a 40 MB buffer is ~10 000)"
