@@ -143,3 +143,29 @@ def test_pages_fit_phones_and_projectors(browser, server, shared_state, lang, wi
             screenshot(page, f"train-job-{width}-{lang}")
     finally:
         close(context)
+
+
+def test_the_limit_message_and_the_cancel_button(browser, server):
+    long = SMALL.model_copy(update={"epochs": 50})
+    context, page = open_page(browser, server, f"/train?{form_query(long)}", lang="en")
+    try:
+        jobs = []
+        for _ in range(2):
+            page.goto(f"{server.url}/train?{form_query(long)}")
+            page.click("#train-button")
+            page.wait_for_url("**/train/jobs/*")
+            jobs.append(page.url)
+        page.goto(f"{server.url}/train?{form_query(long)}")
+        page.click("#train-button")  # a third one while two are queued or running
+        error = page.locator("#train-error .error-box")
+        error.wait_for()
+        assert "2 jobs" in error.inner_text() and "/train?" in page.url
+        for url in jobs:  # cancel both: the running one stops at its next batch
+            page.goto(url)
+            page.wait_for_selector("#cancel-button")
+            page.click("#cancel-button")
+            page.wait_for_selector("#progress-box[data-status=cancelled]", timeout=30_000)
+            assert page.locator("#job-status").inner_text() == "Cancelled"
+            assert page.locator("#cancel-button").count() == 0
+    finally:
+        close(context)
