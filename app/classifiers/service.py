@@ -193,12 +193,18 @@ def active_job(settings: Settings, c: Classifier):
 
 
 def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, holdout: int | None = None,
-                   epochs: int | None = None) -> str:
-    """Check that there is enough to learn from, then submit a "transfer" job (nothing enqueued otherwise)."""
+                   epochs: int | None = None, base: str | None = None) -> str:
+    """Check that there is enough to learn from, then submit a "transfer" job (nothing enqueued
+    otherwise). `base`: the frozen base, any registry model of task "embedding"."""
     from app.jobs.service import submit_job
-    from app.ml.transfer import EPOCHS
+    from app.ml.registry import ModelRegistry
+    from app.ml.transfer import BASE_MODEL, EPOCHS
 
     c = owned(settings, cid, owner)
+    base = base or BASE_MODEL
+    base_manifest = ModelRegistry(settings).manifest(base)
+    if base_manifest is None or base_manifest.task != "embedding":
+        raise UserError("classifiers.error_base", model=base)
     names = class_names(settings, cid)
     index = photo_index(settings, cid)
     for k, n in enumerate(names):
@@ -208,7 +214,7 @@ def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, hold
     if active_job(settings, c) is not None:
         raise UserError("classifiers.error_training", 409)
     params = {"classifier_id": cid, "seed": int(seed), "holdout": holdout,
-              "epochs": int(epochs or EPOCHS), "classes": names}
+              "epochs": int(epochs or EPOCHS), "classes": names, "base": base}
     job_id = submit_job(settings, JOB_KIND, params, owner)
     with session_scope(settings.database_url_resolved) as s:
         s.execute(update(Classifier).where(Classifier.id == cid).values(job_id=job_id, updated=utcnow()))
@@ -238,7 +244,8 @@ def finish_training(settings: Settings, cid: str, job_id: str, result: dict[str,
     from app.jobs.models import JobFile
 
     summary = {k: result.get(k) for k in ("val_accuracy", "train_accuracy", "parameters", "borrowed_parameters",
-                                          "embedding_size", "val_confusion", "embed_seconds", "train_seconds", "seconds")}
+                                          "embedding_size", "val_confusion", "embed_seconds", "train_seconds", "seconds",
+                                          "base", "base_title")}
     summary["val_photos"] = len(result.get("val_photo_ids") or [])
     summary["classes"] = result.get("classes")
     summary["held_out"] = [{"photo_id": pid, "guess": g} for pid, g in

@@ -75,6 +75,7 @@ def classifier_view(settings: Settings, c: Classifier, translate=None) -> dict[s
             "parameters": result.get("parameters"), "borrowed_parameters": result.get("borrowed_parameters"),
             "embedding_size": result.get("embedding_size"), "classes": result.get("classes") or names,
             "train_seconds": result.get("train_seconds"), "embed_seconds": result.get("embed_seconds"),
+            "base": result.get("base"), "base_title": result.get("base_title") or {},
             "held_out": held_out_view(result.get("held_out") or [], classes, result.get("classes") or names),
         }
     total = sum(cl["count"] for cl in classes)

@@ -55,6 +55,8 @@ class TrainRequest(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1, description="which photos are held out, and the head's starting weights")
     holdout: int | None = Field(None, ge=1, le=5, description="photos per class held out for validation "
                                 "(default: 1 of 5, 2 of 10, 3 of 15 or more)")
+    base: str | None = Field(None, max_length=80, description="the frozen base: a model of task \"embedding\" "
+                             "(default imagenet-mobilenet-v1-embedding)")
 
 
 class Counts(BaseModel):
@@ -103,8 +105,10 @@ def page_view(request: Request, settings: Settings, cid: str, owner: str) -> dic
     view = classifier_view(settings, c, translator(request))
     share = str(request.base_url).rstrip("/") + view["links"]["photo_lab"]
     strings = translator(request).many("classifiers.uploading", "classifiers.shrinking", "classifiers.copied", "app.offline")
+    lang = translator(request).lang
+    bases = [{"id": m.id, "title": m.title(lang)} for m in request.app.state.registry.manifests(task="embedding")]
     return {"c": view, "share_url": share, "progress": progress_fraction(view["job"]),
-            "charts": charts(request, settings, view), "strings": strings}
+            "charts": charts(request, settings, view), "strings": strings, "bases": bases}
 
 
 def charts(request: Request, settings: Settings, view: dict[str, Any]) -> list:
@@ -197,8 +201,9 @@ def status_fragment(request: Request, cid: str, settings: SettingsDep, owner: Br
 
 
 @router.post("/classifiers/{cid}/train", response_class=HTMLResponse, summary="Start training (htmx: the status panel)")
-def train_fragment(request: Request, cid: str, settings: SettingsDep, owner: BrowserIdDep):
-    service.start_training(settings, cid, owner)
+def train_fragment(request: Request, cid: str, settings: SettingsDep, owner: BrowserIdDep,
+                   base: Annotated[str | None, Form(max_length=80)] = None):
+    service.start_training(settings, cid, owner, base=base)
     if is_htmx(request):
         return render(request, "partials/classifier_status.html", page_view(request, settings, cid, owner))
     return RedirectResponse(f"/classifiers/{cid}#status", status_code=303)
@@ -280,7 +285,7 @@ def api_remove_photo(cid: str, photo_id: int, settings: SettingsDep, owner: Brow
              responses={409: {"description": "it is training already"}, 422: {"description": "too few photos"}})
 def api_train(cid: str, settings: SettingsDep, owner: BrowserIdDep, body: TrainRequest | None = None):
     body = body or TrainRequest()
-    return {"job_id": service.start_training(settings, cid, owner, seed=body.seed, holdout=body.holdout)}
+    return {"job_id": service.start_training(settings, cid, owner, seed=body.seed, holdout=body.holdout, base=body.base)}
 
 
 @router.delete("/api/classifiers/{cid}", tags=["classifiers"], summary="Delete its photos and its model")

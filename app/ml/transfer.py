@@ -33,7 +33,7 @@ import numpy as np
 
 from app.settings import Settings
 
-BASE_MODEL = "imagenet-mobilenet-v1-embedding"  # a manifest of task "embedding" in models/
+BASE_MODEL = "imagenet-mobilenet-v1-embedding"  # the default base: any registry manifest of task "embedding" works
 HEAD_FILE = "head.keras"
 WEIGHTS_FILE = "head.npz"
 SCALE = 10.0  # the unit-length embedding times 10: softmax can get confident without huge weights
@@ -171,13 +171,13 @@ VIEWS = {
 }
 
 
-def embed(registry, photos: list[bytes], on_progress=None, view: str | None = None) -> np.ndarray:
-    """Stored crops → (n, d) embeddings from the frozen base (never trained); `view`: of one of
-    the VIEWS of each photo instead of the photo as it is."""
+def embed(registry, photos: list[bytes], on_progress=None, view: str | None = None, base_id: str = BASE_MODEL) -> np.ndarray:
+    """Stored crops → (n, d) embeddings from the frozen base `base_id` (never trained); `view`:
+    of one of the VIEWS of each photo instead of the photo as it is."""
     from app.ml.photos import model_input
 
-    base_manifest = registry.manifest(BASE_MODEL)
-    base = registry.predictor(BASE_MODEL)
+    base_manifest = registry.manifest(base_id)
+    base = registry.predictor(base_id)
     out = []
     for start in range(0, len(photos), EMBED_CHUNK):
         pixels = [pixels_of(p) for p in photos[start:start + EMBED_CHUNK]]
@@ -203,18 +203,20 @@ def _litert_parameter_count(path: str) -> int:
     return total
 
 
-def base_parameter_count(settings: Settings) -> int | None:
-    """How many parameters the frozen base lends us (the manifest's own count wins)."""
+def base_parameter_count(settings: Settings, base_id: str = BASE_MODEL) -> int | None:
+    """How many parameters the frozen base lends us (the manifest's own "parameters" wins)."""
     from app.ml.registry import ModelRegistry, resolve_file
 
-    manifest = ModelRegistry(settings).manifest(BASE_MODEL)
+    manifest = ModelRegistry(settings).manifest(base_id)
     if manifest is None:
         return None
     if manifest.get("parameters"):
         return int(manifest["parameters"])
+    if manifest.get("engine") != "litert":
+        return None
     try:
         return _litert_parameter_count(str(resolve_file(settings, manifest, download=False)))
-    except Exception:
+    except Exception:  # not downloaded yet, or not a file LiteRT reads: the page shows "–"
         return None
 
 

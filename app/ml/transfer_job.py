@@ -48,12 +48,13 @@ def worker_registry(settings: Settings):
     return _registry(settings.model_dump_json())
 
 
-def make_manifest(ts: TrainingSet, job_id: str, base_input: dict, metrics: dict, parameters: dict) -> dict[str, Any]:
+def make_manifest(ts: TrainingSet, job_id: str, base_id: str, base_input: dict, metrics: dict,
+                  parameters: dict) -> dict[str, Any]:
     return {
         "id": ts.classifier_id,
         "task": "photos",
         "engine": "transfer",
-        "base": BASE_MODEL,
+        "base": base_id,
         "file": HEAD_FILE,
         "head_weights": WEIGHTS_FILE,
         "input": base_input,
@@ -64,15 +65,17 @@ def make_manifest(ts: TrainingSet, job_id: str, base_input: dict, metrics: dict,
         "created": datetime.now(timezone.utc).isoformat(),
         "metrics": metrics,
         "parameters": parameters,
-        "source": "A learner's classifier: frozen MobileNetV1 embeddings + a Dense softmax head trained "
-                  "with Keras 3 on their photos (app/ml/transfer.py).",
+        "source": f"A learner's classifier: frozen embeddings from {base_id} + a Dense softmax head "
+                  "trained with Keras 3 on their photos (app/ml/transfer.py).",
     }
 
 
 def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) -> dict[str, Any]:
-    """The "transfer" job kind: params {"classifier_id", "seed", "holdout" (per class, or None), "epochs"}."""
+    """The "transfer" job kind: params {"classifier_id", "seed", "holdout" (per class, or None),
+    "epochs", "base" (an "embedding" model id; default BASE_MODEL)}."""
     from app.classifiers import service as classifiers
     from app.jobs.kinds import JobFailed
+    from app.ml.registry import ModelNotAvailable
 
     started = time.monotonic()
     reporter.stage("loading")
@@ -84,17 +87,22 @@ def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) ->
     epochs = int(params.get("epochs", EPOCHS))
 
     registry = worker_registry(settings)
+    base_id = params.get("base") or BASE_MODEL
     n = len(ts.jpegs)
     train, val = split_holdout(ts.labels, n_classes, seed, params.get("holdout"))
     total = n + len(VIEWS) * len(train)
     reporter.stage("embedding", done=0, total=total)
     t0 = time.monotonic()
-    x = embed(registry, ts.jpegs, lambda done, _n: reporter.stage("embedding", done=done, total=total))
+    try:
+        x = embed(registry, ts.jpegs, lambda done, _n: reporter.stage("embedding", done=done, total=total), base_id=base_id)
+    except (ModelNotAvailable, KeyError):
+        raise JobFailed("classifiers.error_base_missing", model=base_id) from None
     # The training photos again, mirrored and zoomed (validation photos stay as they are: new photos).
     x_views, y_views, done_before = [x[train]], [ts.labels[train]], n
     for view in VIEWS:
         x_views.append(embed(registry, [ts.jpegs[i] for i in train],
-                             lambda done, _n, d0=done_before: reporter.stage("embedding", done=d0 + done, total=total), view))
+                             lambda done, _n, d0=done_before: reporter.stage("embedding", done=d0 + done, total=total),
+                             view, base_id))
         y_views.append(ts.labels[train])
         done_before += len(train)
         if reporter.cancelled():
@@ -121,11 +129,12 @@ def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) ->
     p_train = head_predict(weights, x[train])
     train_accuracy = float((p_train.argmax(axis=1) == ts.labels[train]).mean())
 
-    parameters = {"trained": trained_parameter_count(x.shape[1], n_classes), "borrowed": base_parameter_count(settings)}
+    parameters = {"trained": trained_parameter_count(x.shape[1], n_classes), "borrowed": base_parameter_count(settings, base_id)}
     metrics = {"val_accuracy": val_accuracy, "train_accuracy": train_accuracy, "val_photos": int(len(val)),
                "train_photos": int(len(train))}
-    base_input = dict(registry.manifest(BASE_MODEL).get("input") or {})
-    manifest = make_manifest(ts, job_id, base_input, metrics, parameters)
+    base_manifest = registry.manifest(base_id)
+    base_input = dict(base_manifest.get("input") or {})
+    manifest = make_manifest(ts, job_id, base_id, base_input, metrics, parameters)
     head_keras, head_npz = keras_bytes(model), npz_bytes(weights)
     reporter.save_file(HEAD_FILE, head_keras, {"model_id": ts.classifier_id})
     reporter.save_file(WEIGHTS_FILE, head_npz, {"model_id": ts.classifier_id})
@@ -146,6 +155,8 @@ def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) ->
         "train_seconds": round(train_s, 3),
         "seconds": round(time.monotonic() - started, 3),
         "seed": seed,
+        "base": base_id,
+        "base_title": dict(base_manifest.get("title") or {}),
         # Not "manifest": the generic job views would offer it to the digit lab. The classifier's
         # routes put it in place (app/classifiers/service.py: ensure_model).
         "model_manifest": manifest,

@@ -168,10 +168,16 @@ def test_photos_expire_after_a_week_unchanged(client, settings):
     assert client.get(f"/api/classifiers/{fresh}").json()["total_photos"] == 1
 
 
-def test_train_options_are_checked(client):
+def test_train_options_are_checked(client, settings):
     cid = new(client, ["a", "b"])
     r = client.post(f"/api/classifiers/{cid}/train", json={"holdout": 0})
     assert r.status_code == 422 and r.json()["code"] == "invalid"
+    for c in (0, 1):
+        client.post(f"/api/classifiers/{cid}/classes/{c}/images", files=images(*[jpeg((90 * c, 0, 0))] * 5))
+    for base in ("no-such-model", "imagenet-mobilenet-v2"):  # the base must be a feature extractor ("embedding")
+        r = client.post(f"/api/classifiers/{cid}/train", json={"base": base})
+        assert r.status_code == 422 and r.json()["code"] == "classifiers.error_base" and base in r.json()["detail"]
+    assert job_rows(settings) == 0
 
 
 def test_the_pages_render_in_both_languages(client):
