@@ -39,8 +39,9 @@ def test_the_lecture_dnn_has_89610_parameters():
     assert [r["params"] for r in layer_table(TrainDesign())] == [0, 0, 78_500, 10_100, 1_010]
 
 
-def test_the_colab_code_runs_and_builds_the_same_network(shared):
+def test_the_colab_code_runs_and_builds_the_same_network(shared, tmp_path, monkeypatch):
     """The code shown on the page, run as is — only the download replaced by the local copy."""
+    monkeypatch.chdir(tmp_path)  # the code saves my_mnist_model.keras where it runs
     design = TrainDesign(hidden_layers=[12], epochs=1, train_subset=500)
     code = keras_code(design)
     assert "import tensorflow" not in code and "tf." not in code
