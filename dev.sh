@@ -13,10 +13,11 @@ venv() {
   if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv || { as_root apt-get update && as_root apt-get install -y python3-venv && "$PY" -m venv .venv; }
   fi
-  local stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$1
+  local target="."; [ -n "${1:-}" ] && target=".[$1]"
+  local stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${1:-app}
   if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[$1]"
+    .venv/bin/python -m pip install -q -e "$target"
     touch "$stamp"
   fi
 }
@@ -30,7 +31,7 @@ browser_deps() {
 
 case "${1:-}" in
   serve)
-    shift; venv test
+    shift; venv
     exec .venv/bin/playground serve "$@" ;;
   test)
     shift; browser_deps; venv test
