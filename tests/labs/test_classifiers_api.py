@@ -122,6 +122,24 @@ def test_enough_photos_enqueue_one_job_and_the_page_says_no_worker_is_online(cli
     assert 'id="no-worker"' in status and 'hx-trigger="every 1s"' in status  # polls while queued
 
 
+def test_the_page_works_without_javascript(client):
+    cid = new(client, ["a", "b"])
+    # What a browser sends for the form: the chosen photo, and the unused camera field (filename="").
+    body = (b'--XX\r\nContent-Disposition: form-data; name="images"; filename="cat.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+            + jpeg() + b'\r\n--XX\r\nContent-Disposition: form-data; name="images"; filename=""\r\n'
+            b'Content-Type: application/octet-stream\r\n\r\n\r\n--XX--\r\n')
+    r = client.post(f"/classifiers/{cid}/classes/0/photos", content=body, follow_redirects=False,
+                    headers={"content-type": "multipart/form-data; boundary=XX"})
+    assert r.status_code == 303 and r.headers["location"] == f"/classifiers/{cid}#class-0"
+    photo_id = client.get(f"/api/classifiers/{cid}").json()["classes"][0]["photo_ids"][0]
+    r = client.post(f"/classifiers/{cid}/photos/{photo_id}/remove", data={"index": "0"}, follow_redirects=False)
+    assert r.status_code == 303 and client.get(f"/api/classifiers/{cid}").json()["total_photos"] == 0
+    r = client.post(f"/classifiers/{cid}/train")  # a full error page, in words, with the right status
+    assert r.status_code == 422 and "至少要 5 張" in r.text and "<html" in r.text
+    r = client.post(f"/classifiers/{cid}/delete", follow_redirects=False)
+    assert r.status_code == 303 and client.get(f"/api/classifiers/{cid}").status_code == 404
+
+
 def test_remove_a_photo(client):
     cid = new(client, ["a", "b"])
     client.post(f"/api/classifiers/{cid}/classes/1/images", files=images(jpeg(), jpeg((1, 2, 3))))
