@@ -234,7 +234,7 @@ async def _phones(url: str, code: str | None, first: int, count: int, seconds: f
 
         streams = [s for s in await asyncio.gather(*(join(first + i, c) for i, c in enumerate(clients))) if s]
         await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in streams)), timeout=60)
-    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)  # every phone is ready: go
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait, 180)  # every phone is ready: go
     cpu_at_start = cpu_seconds()
     stats = Stats()
     stop = time.perf_counter() + seconds
@@ -285,7 +285,7 @@ def gather_phones(procs, results) -> dict:
 async def baseline_phase(url: str, args) -> dict:
     procs, barrier, results = start_phones(url, None, args)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, barrier.wait)
+    await loop.run_in_executor(None, barrier.wait, 180)
     return await loop.run_in_executor(None, gather_phones, procs, results)
 
 
@@ -319,22 +319,21 @@ async def class_phase(url: str, args) -> dict:
     joined_at = time.perf_counter()
     loop = asyncio.get_running_loop()
     procs, barrier, results = start_phones(url, code, args)
-    await loop.run_in_executor(None, barrier.wait)  # every phone has joined and has its stream open
+    await loop.run_in_executor(None, barrier.wait, 180)  # every phone has joined and has its stream open
     join_seconds = time.perf_counter() - joined_at
     connected = (await teacher.get(f"/api/classes/{code}")).json()["connected"]
     stop = time.perf_counter() + args.seconds
     pushes: dict[str, float] = {}
 
     async def teacher_loop() -> None:
-        k = 0
-        await asyncio.sleep(args.push_every / 2)
-        while time.perf_counter() + 3 < stop:  # leave time for the last push to arrive
+        k, next_push = 0, time.perf_counter() + args.push_every / 2
+        while next_push + 3 < stop:  # leave time for the last push to arrive
+            await asyncio.sleep(max(0.0, next_push - time.perf_counter()))
             lab, state = PUSHES[k % len(PUSHES)]
             sent = time.time()
             r = await teacher.post(f"/api/classes/{code}/push", json={"lab": lab, "state": state})
             pushes[r.json()["id"]] = sent
-            k += 1
-            await asyncio.sleep(args.push_every)
+            k, next_push = k + 1, next_push + args.push_every
 
     collected = loop.run_in_executor(None, gather_phones, procs, results)
     await asyncio.gather(teacher_loop(), projector_loop(stop))
