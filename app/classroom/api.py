@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from app.classroom import auth, presets, store, views
 from app.classroom.codes import normalize_code
 from app.classroom.hub import CLOSE, sse_frame
+from app.classroom.service import MISS
 from app.deps import SettingsDep
 from app.web import UserError, translator
 
@@ -58,6 +59,7 @@ def service(request: Request):
 def publish_push(request: Request, klass, push: dict[str, Any]) -> dict[str, Any]:
     settings = request.app.state.settings
     store.set_push(settings.database_url_resolved, klass.id, push, presets.digit_target(push))
+    service(request).remember_class(klass.code, True, json.dumps(push, ensure_ascii=False))
     service(request).hub.publish_threadsafe(f"class:{klass.code}", "push", push)
     service(request).hub.publish_threadsafe(f"teacher:{klass.code}", "pushed", push)
     return push
@@ -209,7 +211,9 @@ async def events(code: str, request: Request, settings: SettingsDep):
     if auth.is_teacher(request, settings):
         ref, channels = None, [f"teacher:{code}"]
     else:
-        ref = await run_in_threadpool(svc.student, auth.student_token(request))  # cached: no query
+        ref = svc.cached_student(auth.student_token(request))
+        if ref is MISS:
+            ref = await run_in_threadpool(svc.student, auth.student_token(request))
         if ref is None or ref.code != code:
             await run_in_threadpool(auth.require_class, settings, code)  # 404 when the class is gone
             raise UserError("classroom.not_joined", 403)
@@ -217,8 +221,13 @@ async def events(code: str, request: Request, settings: SettingsDep):
     # Subscribe first, then read the latest push: a push sent in between is not lost.
     queue = svc.hub.attach(*channels)
     try:
-        klass = await run_in_threadpool(store.get_class, settings.database_url_resolved, code)
-        if klass is None:
+        known = svc.cached_class(code)
+        if known is MISS:
+            klass = await run_in_threadpool(store.get_class, settings.database_url_resolved, code)
+            known = (klass is not None, klass.last_push if klass else None)
+            svc.remember_class(code, *known)
+        exists, last_push = known
+        if not exists:
             raise UserError("classroom.no_such_class", 404)
     except BaseException:
         svc.hub.detach(queue, *channels)
@@ -227,8 +236,8 @@ async def events(code: str, request: Request, settings: SettingsDep):
         first = sse_frame("hello", {"role": "teacher", "code": code})
     else:
         first = sse_frame("hello", {"role": "student", "code": code, "nickname": ref.nickname, "text": student_texts(request, ref)})
-        if klass.last_push:  # a late joiner (or a page just opened) follows the latest push at once
-            first += sse_frame("push", json.loads(klass.last_push))
+        if last_push:  # a late joiner (or a page just opened) follows the latest push at once
+            first += sse_frame("push", json.loads(last_push))
 
     async def stream():
         try:

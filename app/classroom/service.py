@@ -33,6 +33,8 @@ FLUSH_EVERY_S = 0.5
 NOTIFY_EVERY_S = 1.0
 EXPIRE_EVERY_S = 600
 CACHE_TTL_S = 30
+CLASS_TTL_S = 2
+MISS = object()  # "not in the cache": ask the database
 KEEP_RESULTS = 3000  # per class and lab
 PER_BATCH = 5
 
@@ -51,6 +53,7 @@ class ClassroomService:
         self._students: dict[str, tuple[float, store.StudentRef | None]] = {}
         self._task: asyncio.Task | None = None
         self._bridge = None
+        self._classes: dict[str, tuple[float, bool, str | None]] = {}
         self._roll_changed: set[str] = set()  # classes whose list of students changed (joins, leaves)
         self._last_expiry = 0.0
         self._last_prune = 0.0
@@ -119,6 +122,7 @@ class ClassroomService:
     # -- after a change, from the event loop ------------------------------------------------
     def ended(self, code: str) -> None:
         """Tell everyone in the class (and the projector) that it is over; forget its students."""
+        self.remember_class(code, False, None)
         self.hub.publish(f"class:{code}", "end", {"code": code})
         self.hub.publish(f"teacher:{code}", "end", {"code": code})
         self.forget(lambda ref: ref.code == code)
@@ -139,6 +143,24 @@ class ClassroomService:
 
     def remember(self, token: str, ref: store.StudentRef) -> None:
         self._students[token_hash(token)] = (time.time(), ref)
+
+    def cached_student(self, token: str | None):
+        """The student from the cache alone (no query: for the event loop), or MISS."""
+        if not token:
+            return None
+        cached = self._students.get(token_hash(token))
+        return cached[1] if cached and time.time() - cached[0] < CACHE_TTL_S else MISS
+
+    def cached_class(self, code: str):
+        """(exists, latest push as JSON) from the last CLASS_TTL_S, or MISS. A hall reconnecting after
+        a push (300 page loads) costs no query each; this process's pushes and ends update it."""
+        cached = self._classes.get(code)
+        return cached[1:] if cached and time.time() - cached[0] < CLASS_TTL_S else MISS
+
+    def remember_class(self, code: str, exists: bool, last_push: str | None) -> None:
+        self._classes[code] = (time.time(), exists, last_push)
+        if len(self._classes) > 1000:
+            self._classes.clear()
 
     def student(self, token: str | None) -> store.StudentRef | None:
         """The student a cookie belongs to (cached for a few seconds; called from threads)."""

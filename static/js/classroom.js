@@ -7,7 +7,7 @@
 // Everything a student typed (the nickname) is set with textContent, never as HTML.
 (function () {
   "use strict";
-  var SPREAD_MS = 1200;
+  var SPREAD_MS = 2500;
 
   function cookie(name) {
     var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
