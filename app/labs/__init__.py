@@ -21,8 +21,8 @@ class Lab:
     icon: str = "•"
 
 
-# Order = order in the navigation.
-LAB_MODULES = ["home", "prefs", "neuron", "conv", "cnn_inside", "digits", "photos", "classroom", "descent", "train", "classifiers"]
+# Order = the lecture's order, which the home page's lab list follows.
+LAB_MODULES = ["home", "prefs", "photos", "neuron", "descent", "digits", "conv", "cnn_inside", "train", "classifiers", "classroom"]
 
 
 def lab_modules() -> list[ModuleType]:
