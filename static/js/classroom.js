@@ -7,7 +7,6 @@
 // Everything a student typed (the nickname) is set with textContent, never as HTML.
 (function () {
   "use strict";
-  var SPREAD_MS = 2500;
 
   function cookie(name) {
     var m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
@@ -123,8 +122,9 @@
       try { localStorage.setItem(seenKey, push.id); } catch (e) { /* private mode */ }
       if (here === push.url) { note(teacherSays); return; }
       note(teacherSays || text.opening); // seen at once; the page opens a moment later
-      // A hall of phones at once: spread the page loads so the server answers every one quickly.
-      setTimeout(function () { window.location.assign(push.url); }, Math.random() * SPREAD_MS);
+      // A hall of phones at once: spread the page loads (over ~5 s for 300, the server says how
+      // long) so that the server answers every one quickly.
+      setTimeout(function () { window.location.assign(push.url); }, Math.random() * (push.spread_ms || 0));
     }
 
     function connect() {

@@ -125,3 +125,19 @@ def test_the_server_stops_promptly_with_phones_still_connected(tmp_path, shared)
         assert time.time() - started < 10
     finally:
         server.stop()
+
+
+def test_a_push_tells_phones_how_long_to_spread_their_page_loads(classroom_server):
+    base = classroom_server.url
+    teacher = httpx.Client(base_url=base, headers=AS_TEACHER)
+    code = teacher.post("/api/classes").json()["code"]
+    assert teacher.post(f"/api/classes/{code}/push", json={"lab": "neuron", "state": {}}).json()["spread_ms"] == 0  # nobody online
+    phones = []
+    for i in range(3):
+        c = httpx.Client(base_url=base)
+        c.post(f"/api/classes/{code}/join", json={"nickname": f"p{i}"})
+        phones.append(Listener(c, f"/api/classes/{code}/events"))
+        phones[-1].next("hello")
+    push = teacher.post(f"/api/classes/{code}/push", json={"lab": "neuron", "state": {}}).json()
+    assert push["spread_ms"] == 3 * 17  # ~17 ms per phone online: 300 phones spread over ~5 s
+    teacher.delete(f"/api/classes/{code}")
