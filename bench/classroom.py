@@ -15,7 +15,10 @@ The phones run in several load-generator processes (default 4), so that one clie
 is not what the figures measure. It prints p50/p99 of the prediction requests in both phases and
 their ratio, the CPU the server and the phones used, how long each push took to reach every student (max and p99 over all students × pushes; target ≤ 2 s), how many
 pushes never arrived, how many SSE connections dropped (target 0), projector refreshes and their
-latency, and any non-200 answer. Targets: p99 of predictions ≤ 200 ms in the class phase.
+latency, and any non-200 answer. Targets: p99 of predictions ≤ 200 ms in the class phase (also
+shown away from pushes: each push makes every phone load a lab page and reopen its stream, ~4 ms
+of the server's one event loop per phone, which the phones spread over ~5 s); a push is "seen"
+when its event reaches the phone (the badge shows it at once; the page follows within the spread).
 
 Everything is bounded: N clients, a fixed duration, a hard deadline; the server is stopped at the
 end. The load generator shares the machine's cores with the server, so the figures are an upper
@@ -415,10 +418,14 @@ async def run(args) -> int:
     print(f"projector             {len(result['projector_ms'])} wall reloads  p50={pct(result['projector_ms'], 50):.1f} ms  "
           f"p99={pct(result['projector_ms'], 99):.1f} ms")
     print(f"connections           dropped={result['dropped']}  saw the end of the class={result['ended']}/{result['streams']}")
-    ok = (p99 <= 200 and delivery and max(delivery) <= 2.0 and result["missing"] == 0 and result["dropped"] == 0
-          and result["join_failures"] == 0 and set(stats.statuses) == {200})
+    verdict = lambda good: "met" if good else "NOT MET"  # noqa: E731
+    pushes_ok = bool(delivery) and max(delivery) <= 2.0 and result["missing"] == 0
+    links_ok = result["dropped"] == 0 and result["join_failures"] == 0 and set(stats.statuses) == {200}
+    print(f"targets               p99 ≤ 200 ms: {verdict(p99 <= 200)} overall, "
+          f"{verdict(pct(result['calm_ms'], 99) <= 200)} away from pushes · every push seen ≤ 2 s: {verdict(pushes_ok)} · "
+          f"0 dropped, all answered 200: {verdict(links_ok)}")
+    ok = p99 <= 200 and pushes_ok and links_ok
     print(f"load average after    {os.getloadavg()[0]:.1f} (other processes on this machine compete for the same cores)")
-    print(f"targets (p99 ≤ 200 ms, every push ≤ 2 s, 0 dropped): {'MET' if ok else 'NOT MET'}")
     return 0 if ok else 1
 
 
