@@ -1,6 +1,7 @@
 """The classroom's small parts: join codes, rate limits, pushes, what is kept of a result, the hub."""
 
 import asyncio
+import concurrent.futures
 
 import numpy as np
 import pytest
@@ -8,6 +9,13 @@ import pytest
 from app.classroom import codes, presets, recorder
 from app.classroom.hub import CLOSE, QUEUE_SIZE, Hub
 from app.classroom.ratelimit import RateLimiter
+
+
+def run_in_fresh_loop(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API (the browser tests in the same
+    session) keeps an event loop running on the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_join_codes_are_random_and_have_no_look_alikes():
@@ -88,7 +96,7 @@ def test_hub_fans_out_one_frame_and_drops_a_reader_that_stopped_reading():
             assert frames[-1] == CLOSE  # its stream ends; the browser reconnects and gets the latest push
         assert hub.subscribers("class:A") == 0
 
-    asyncio.run(scenario())
+    run_in_fresh_loop(scenario())
 
 
 def test_two_web_processes_share_pushes_through_redis():
@@ -116,7 +124,7 @@ def test_two_web_processes_share_pushes_through_redis():
             for bridge in bridges:
                 await bridge.stop()
 
-    asyncio.run(scenario())
+    run_in_fresh_loop(scenario())
 
 
 def json_data(frame: bytes):
