@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import random
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,33 +48,9 @@ TEACHER = "bench-teacher-token"
 BOUNDARY = "benchclassroomboundary"
 PUSHES = [("neuron", {"w": [1, 2], "b": 1}), ("digits", {"target": 7}), ("descent", {"loss": "quadratic", "eta": 0.1}),
           ("digits", {"target": 3})]
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(assets: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), "PLAYGROUND_ASSETS_DIR": str(assets),
-           "PLAYGROUND_TEACHER_TOKEN": TEACHER, "PYTHONUNBUFFERED": "1"}
-    log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-worker"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited:\n" + (data_dir / "server.log").read_text()[-2000:])
-        try:
-            if httpx.get(url + "/", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("server did not start in 90 s")
+from bench.server import start_server  # noqa: E402
 
 
 def canvas_pngs(n: int = 20) -> list[bytes]:
@@ -378,7 +353,7 @@ def describe(predict_ms: list[float], statuses: dict, errors: int) -> str:
 
 async def run(args) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as tmp:
-        proc, url = start_server(Path(args.assets), Path(tmp))
+        proc, url = start_server(Path(args.assets), Path(tmp), env={"PLAYGROUND_TEACHER_TOKEN": TEACHER})
         try:
             print(f"server {url} · {args.students} phones in {args.processes} load-generator processes · "
                   f"a drawing every {args.interval:g} s · {os.cpu_count()} CPU cores shared by the server and the "

@@ -23,8 +23,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,32 +37,9 @@ from app.ml.digit_drawings import drawing  # noqa: E402
 from app.ml.digits import preprocess, probabilities  # noqa: E402
 from app.ml.mnist import load_mnist  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from bench.server import start_server  # noqa: E402
 
 BOUNDARY = "benchdigitsboundary"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(assets: Path, data_dir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), "PLAYGROUND_ASSETS_DIR": str(assets), "PYTHONUNBUFFERED": "1"}
-    log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-worker"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited:\n" + (data_dir / "server.log").read_text()[-2000:])
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    return proc, port
 
 
 def request_bytes(port: int, png: bytes, model: str = "cnn") -> bytes:
@@ -180,7 +155,8 @@ def main() -> int:
 
     base = baseline(settings, preprocess(canvas_pngs[0]))
 
-    proc, port = start_server(Path(args.assets), settings.data_dir)
+    proc, url = start_server(Path(args.assets), settings.data_dir)
+    port = int(url.rsplit(":", 1)[1])
     try:
         payloads = [request_bytes(port, png) for png in canvas_pngs]
         asyncio.run(sequential(port, payloads, 50))  # warm up

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,35 +34,10 @@ from PIL import Image  # noqa: E402
 from app.ml import photos  # noqa: E402
 from app.ml.registry import ModelRegistry  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from bench.server import start_server  # noqa: E402
 
 MODEL = "imagenet-mobilenet-v2"
 TARGETS_MS = {"12 MP JPEG (progressive)": 50.0, "500 × 500 JPEG": 15.0}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(assets: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), "PLAYGROUND_ASSETS_DIR": str(assets), "PYTHONUNBUFFERED": "1"}
-    log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-worker"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited:\n" + (data_dir / "server.log").read_text()[-2000:])
-        try:
-            if httpx.get(url + "/photos", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("server did not start in 90 s")
 
 
 def server_ms(header: str, name: str = "server") -> float:
@@ -110,7 +83,7 @@ def main() -> int:
     photos_in = inputs(shared)
     print(f"CPU cores: {os.cpu_count()}, load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(shared, Path(tmp))
+        proc, url = start_server(shared, Path(tmp), ready_path="/photos")
         registry = ModelRegistry(Settings(data_dir=Path(tmp) / "bench", assets_dir=shared))
         failed = False
         try:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from app.ml.design import VALIDATION_SIZE, TrainDesign, describe, parameter_count
+from app.ml.design import VALIDATION_SIZE, TrainDesign, describe
 from app.ml.mnist import as_model_input, load_mnist, one_hot
 from app.settings import Settings
 
