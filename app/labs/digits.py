@@ -23,7 +23,6 @@ from urllib.parse import urlencode
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 from markupsafe import Markup
 from pydantic import BaseModel, Field
@@ -33,6 +32,7 @@ from app.events import publish_result
 from app.labs import Lab
 from app.ml import digits as digit_math
 from app.ml.registry import Manifest, ModelRegistry
+from app.uploads import read_upload
 from app.web import UserError, render, translator
 
 log = logging.getLogger(__name__)
@@ -127,50 +127,8 @@ MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 async def read_form(request: Request) -> tuple[bytes, dict[str, str]]:
     """The uploaded image and the other form fields, read in memory (a canvas PNG is ~4 kB; Starlette's
     form parser costs more than the network here), refusing bodies over 2 MB before reading them."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        raise UserError("digits.error_no_image", 422)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise UserError("digits.error_too_big", 413, mb=digit_math.MAX_UPLOAD_BYTES // (1024 * 1024))
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > MAX_BODY:
-            raise UserError("digits.error_too_big", 413, mb=digit_math.MAX_UPLOAD_BYTES // (1024 * 1024))
-        chunks.append(chunk)
-    fields = split_multipart(b"".join(chunks), content_type)
-    if "image" not in fields:
-        raise UserError("digits.error_no_image", 422)
-    return fields.pop("image"), {name: value.decode("utf-8", "replace") for name, value in fields.items()}
-
-
-def split_multipart(body: bytes, content_type: str) -> dict[str, bytes]:
-    """multipart/form-data → {field name: content} (at most 5 fields)."""
-    boundary = parse_options_header(content_type)[1].get(b"boundary")
-    if not boundary:
-        raise UserError("digits.error_no_image", 422)
-    delimiter = b"\r\n--" + boundary
-    body = b"\r\n" + body  # so that the first delimiter looks like the others
-    fields: dict[str, bytes] = {}
-    pos = body.find(delimiter)
-    while pos >= 0 and len(fields) < 5:
-        start = pos + len(delimiter)
-        if body[start : start + 2] == b"--":  # the closing delimiter
-            break
-        head_start = body.find(b"\r\n", start) + 2
-        head_end = body.find(b"\r\n\r\n", head_start)
-        end = body.find(delimiter, head_start)
-        if head_start < 2 or head_end < 0 or end < 0 or head_end > end:
-            break  # cut off: whatever was complete counts
-        for line in body[head_start:head_end].split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-disposition":
-                field = parse_options_header(value.strip())[1].get(b"name")
-                if field:
-                    fields[field.decode("utf-8", "replace")] = body[head_end + 4 : end]
-        pos = end
-    return fields
+    too_large = UserError("digits.error_too_big", 413, mb=digit_math.MAX_UPLOAD_BYTES // (1024 * 1024))
+    return await read_upload(request, MAX_BODY, too_large=too_large, missing=UserError("digits.error_no_image", 422))
 
 
 def model_name(value: str | None, default: str) -> str:

@@ -25,7 +25,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from python_multipart.multipart import parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import BrowserIdDep, ModelsDep
@@ -33,6 +32,7 @@ from app.events import publish_result
 from app.labs import Lab
 from app.ml import photos as photo_ml
 from app.ml.registry import Manifest, ModelNotAvailable, ModelRegistry
+from app.uploads import read_upload
 from app.web import STATIC_DIR, UserError, describe_validation_error, render, translator
 
 log = logging.getLogger(__name__)
@@ -108,62 +108,12 @@ class ClassifyForm(BaseModel):
 MAX_BODY = photo_ml.MAX_UPLOAD_BYTES + 64 * 1024  # the photo plus the form's other fields
 
 
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The whole request body, in memory, refusing to read past `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise UserError("photos.error_too_large", 413, mb=photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024))
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise UserError("photos.error_too_large", 413, mb=photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def split_multipart(body: bytes, content_type: str) -> dict[str, tuple[bytes, bool]]:
-    """multipart/form-data → {field name: (content, is a file)}. Starlette's parser would spool a
-    file over 1 MB to a temporary file on disk (and is slower); a 15 MB body splits fine in memory."""
-    _, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise UserError("photos.error_no_image")
-    delimiter = b"\r\n--" + boundary
-    fields: dict[str, tuple[bytes, bool]] = {}
-    pos = body.find(delimiter[2:])  # the first delimiter may open the body, without a line break
-    start = pos + len(delimiter) - 2
-    while pos >= 0 and len(fields) < 10:
-        if body[start:start + 2] == b"--":  # the closing delimiter
-            return fields
-        head_start = body.find(b"\r\n", start) + 2
-        head_end = body.find(b"\r\n\r\n", head_start)
-        end = body.find(delimiter, head_start)
-        if head_start < 2 or head_end < 0 or end < 0 or head_end > end:
-            break
-        disposition: dict[bytes, bytes] = {}
-        for line in body[head_start:head_end].split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-disposition":
-                disposition = parse_options_header(value.strip())[1]
-        if b"name" in disposition:
-            fields[disposition[b"name"].decode("utf-8", "replace")] = (body[head_end + 4:end], b"filename" in disposition)
-        pos, start = end, end + len(delimiter)
-    raise UserError("photos.error_no_image")  # cut off, or not multipart at all
-
-
 async def read_photo_form(request: Request) -> tuple[bytes, ClassifyForm]:
     """The uploaded photo's bytes (in memory only) and the form's other fields."""
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        raise UserError("photos.error_no_image")
-    fields = split_multipart(await read_body(request), content_type)
-    if "image" not in fields:
-        raise UserError("photos.error_no_image")
-    others = {k: v.decode("utf-8", "replace") for k, (v, is_file) in fields.items()
-              if not is_file and k in ClassifyForm.model_fields}
+    too_large = UserError("photos.error_too_large", 413, mb=photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024))
+    data, others = await read_upload(request, MAX_BODY, too_large=too_large, missing=UserError("photos.error_no_image"))
     try:
-        return fields["image"][0], ClassifyForm(**others)
+        return data, ClassifyForm(**{k: v for k, v in others.items() if k in ClassifyForm.model_fields})
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
 

@@ -237,17 +237,3 @@ def test_a_broken_learners_model_is_a_503_not_a_crash(app_settings, api, shared)
     r = post_photo(api, photo(shared, "parrot.jpg"), lang="en", model="broken-photos")
     assert r.status_code == 503 and r.json()["code"] == "photos.error_model_broken"
     assert post_photo(api, photo(shared, "parrot.jpg")).status_code == 200
-
-
-def test_the_multipart_body_is_split_in_memory():
-    from app.labs.photos import split_multipart
-    from app.web import UserError
-
-    body = (b'preamble\r\n--b0undary\r\nContent-Disposition: form-data; name="top"\r\n\r\n3\r\n'
-            b'--b0undary\r\nContent-Disposition: form-data; name="image"; filename="x.jpg"\r\n'
-            b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\r\n--b0und\xff\xd9\r\n--b0undary--\r\n")
-    fields = split_multipart(body, 'multipart/form-data; boundary="b0undary"')
-    assert fields == {"top": (b"3", False), "image": (b"\xff\xd8\r\n--b0und\xff\xd9", True)}
-    for broken in (body[:-30], b"no boundaries here"):
-        with pytest.raises(UserError):
-            split_multipart(broken, "multipart/form-data; boundary=b0undary")
