@@ -38,12 +38,19 @@ def test_walk_the_lecture_example_to_8(page, live_server):
     expect(page.locator("#step-count")).to_have_text("第 4 / 5 步")
 
 
+def htmx_settled(page):
+    """A presenter presses the next key once the last answer is on screen (htmx swapped and settled)."""
+    page.wait_for_function("document.querySelectorAll('.htmx-request, .htmx-settling, .htmx-swapping').length === 0")
+
+
 def test_presenter_remote_keys(page, live_server):
     page.goto(live_server.url + "/neuron")
     page.keyboard.press("ArrowRight")
     expect(page.locator("#step-count")).to_have_text("第 1 / 5 步")
+    htmx_settled(page)
     page.keyboard.press("PageDown")
     expect(page.locator("#step-count")).to_have_text("第 2 / 5 步")
+    htmx_settled(page)
     page.keyboard.press("ArrowLeft")
     expect(page.locator("#step-count")).to_have_text("第 1 / 5 步")
     page.locator("#b").focus()
