@@ -198,11 +198,12 @@ def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, hold
     otherwise). `base`: the frozen base, any registry model of task "embedding"."""
     from app.jobs.service import submit_job
     from app.ml.registry import ModelRegistry
-    from app.ml.transfer import BASE_MODEL, EPOCHS
+    from app.ml.transfer import EPOCHS, default_base
 
     c = owned(settings, cid, owner)
-    base = base or BASE_MODEL
-    base_manifest = ModelRegistry(settings).manifest(base)
+    registry = ModelRegistry(settings)
+    base = base or default_base(registry)
+    base_manifest = registry.manifest(base)
     if base_manifest is None or base_manifest.task != "embedding":
         raise UserError("classifiers.error_base", model=base)
     names = class_names(settings, cid)

@@ -3,7 +3,7 @@
 Built-in manifests live in `models/*.json` (committed); models that learners train live in
 `<data_dir>/models/<id>/manifest.json`. A manifest says (fields in brackets are optional):
 
-    id, task ("digits" | "photos" | "embedding"), engine ("litert" | "keras" | "transfer"),
+    id, task ("digits" | "photos" | "embedding"), engine ("litert" | "keras" | "keras_application" | "transfer"),
     file         path of the model, relative to the manifest's folder
     [asset]      the same file inside PLAYGROUND_ASSETS_DIR (offline copies, tests, CI)
     [download]   {"url": ..., "sha256": ...} for real users: fetched once into <data_dir>/cache
@@ -11,6 +11,8 @@ Built-in manifests live in `models/*.json` (committed); models that learners tra
     labels | labels_file   class names (labels_file resolved like `file`, with `labels_asset`/`labels_download`)
     [title]      {"zh-TW": ..., "en": ...}; [owner] a browser id; licence, source, metrics, reproduce
     [base]       engine "transfer" only: the id of the frozen "embedding" model under the head
+    [application, preprocess_module]  engine "keras_application" only: a keras.applications
+                 model (e.g. MobileNetV2, mobilenet_v2) built without its classifier, `file` its weights
 
 Where a file comes from, in order: `file` beside the manifest, `asset` in the assets folder,
 the download cache, then the download itself (checked against sha256).
@@ -184,9 +186,32 @@ class KerasPredictor:
         return np.asarray(self.model(batch.astype(np.float32), training=False))
 
 
+class KerasApplicationPredictor:
+    """A keras.applications network without its classifier (include_top=False, average pooling):
+    uint8 224×224×3 photos in, one embedding per photo out. `weights`: a weights file, or None
+    (random weights, for tests)."""
+
+    def __init__(self, application: str, preprocess_module: str, weights: Path | None, size: tuple[int, int, int]):
+        import importlib
+
+        import keras
+
+        build = getattr(keras.applications, application)
+        self.model = build(include_top=False, weights=str(weights) if weights else None, pooling="avg", input_shape=size)
+        self.preprocess = importlib.import_module(f"keras.applications.{preprocess_module}").preprocess_input
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        x = self.preprocess(batch.astype(np.float32))
+        return np.asarray(self.model(x, training=False), dtype=np.float32)
+
+
 def load_predictor(settings: Settings, manifest: Manifest, registry: "ModelRegistry | None" = None) -> Predictor:
-    path = resolve_file(settings, manifest)
     engine = manifest["engine"]
+    if engine == "keras_application":
+        weights = resolve_file(settings, manifest) if manifest.get("asset") or manifest.get("download") or manifest.get("file") else None
+        return KerasApplicationPredictor(manifest["application"], manifest["preprocess_module"], weights,
+                                         tuple(manifest["input"]["size"]))
+    path = resolve_file(settings, manifest)
     if engine == "litert":
         return LiteRTPredictor(path)
     if engine == "keras":
@@ -248,6 +273,17 @@ class ModelRegistry:
             return list(manifest["labels"])
         path = resolve_file(self.settings, manifest, "labels_file")
         return path.read_text(encoding="utf-8").splitlines()
+
+    def available(self, model_id: str) -> bool:
+        """Whether the model's file is on this machine already (no download needed)."""
+        manifest = self.manifest(model_id)
+        if manifest is None:
+            return False
+        try:
+            resolve_file(self.settings, manifest, download=False)
+            return True
+        except ModelNotAvailable:
+            return False
 
     def forget(self, model_id: str) -> None:
         with self._lock:

@@ -33,7 +33,13 @@ import numpy as np
 
 from app.settings import Settings
 
-BASE_MODEL = "imagenet-mobilenet-v1-embedding"  # the default base: any registry manifest of task "embedding" works
+BASE_MODEL = "imagenet-mobilenet-v1-embedding"  # the base that is always there (offline, tests): any "embedding" model works
+STRONG_BASE_MODEL = "keras-mobilenet-v2-embedding"  # for real users, once `playground fetch-models` (or the assets) put it here
+
+
+def default_base(registry) -> str:
+    """The stronger Keras base when its weights are on this machine, else the small offline one."""
+    return STRONG_BASE_MODEL if registry.available(STRONG_BASE_MODEL) else BASE_MODEL
 HEAD_FILE = "head.keras"
 WEIGHTS_FILE = "head.npz"
 SCALE = 10.0  # the unit-length embedding times 10: softmax can get confident without huge weights
