@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import os
 import re
 import sys
@@ -100,6 +101,8 @@ async def concurrent(port: int, payloads: list[bytes], clients: int, seconds: fl
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         i = k
+        if every_ms:  # learners start drawing at different moments, not all in the same millisecond
+            await asyncio.sleep(random.Random(k).uniform(0, every_ms / 1000))
         while time.perf_counter() < stop:
             started = time.perf_counter()
             status, _, _ = await exchange(reader, writer, payloads[i % len(payloads)])

@@ -23,7 +23,6 @@ from urllib.parse import urlencode
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.concurrency import run_in_threadpool
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
@@ -33,7 +32,7 @@ from app.labs import Lab
 from app.ml import digits as digit_math
 from app.ml.registry import Manifest, ModelRegistry
 from app.uploads import read_upload
-from app.web import UserError, render, translator
+from app.web import UserError, render, run_limited, translator
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -230,7 +229,7 @@ async def digits_fragment(request: Request, models: ModelsDep):
     data, form = await read_form(request)
     model, vs = model_name(form.get("model"), DEFAULT_MODEL), model_name(form.get("vs"), "none")
     names = [model] + ([vs] if vs != "none" and ALIASES.get(vs, vs) != ALIASES.get(model, model) else [])
-    pixels, answers, timing = await run_in_threadpool(predict_both, request, models, data, names)
+    pixels, answers, timing = await run_limited(request, "digits", predict_both, request, models, data, names)
     response = render(request, "partials/digits_result.html", {"pixels": pixels, "marks": pixel_marks(pixels), "answers": answers})
     response.headers["Server-Timing"] = timing
     return response
@@ -246,7 +245,7 @@ async def digits_fragment(request: Request, models: ModelsDep):
 async def digits_api(request: Request, models: ModelsDep):
     data, form = await read_form(request)
     model = model_name(form.get("model"), "cnn")
-    pixels, answers, timing = await run_in_threadpool(predict_both, request, models, data, [model])  # the compute: off the event loop
+    pixels, answers, timing = await run_limited(request, "digits", predict_both, request, models, data, [model])  # the compute: off the event loop
     body = {"model": model, "prediction": answers[0].prediction, "probabilities": answers[0].probabilities, "input": pixels}
     return JSONResponse(body, headers={"Server-Timing": timing})  # the shape of DigitPrediction, without re-validating 784 ints
 
