@@ -42,6 +42,14 @@
           if (again) { again = false; setTimeout(refreshView, 500); }
         });
     }
+    // On every (re)connect, catch up once: results that arrived between this page's render and
+    // its stream opening (or while flaky Wi-Fi had the stream down) announced themselves unheard.
+    var opened = false;
+    source.addEventListener("open", function () {
+      if (opened) { refreshView(); return; }
+      opened = true;
+      setTimeout(refreshView, 600); // the first time: after the server's next flush of results
+    });
     source.addEventListener("results", function (e) {
       var view = document.getElementById("cr-view");
       var labs = JSON.parse(e.data).labs || [];
