@@ -10,6 +10,7 @@ completed epoch instead of starting over.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -21,6 +22,8 @@ import numpy as np
 from app.ml.design import VALIDATION_SIZE, TrainDesign, describe
 from app.ml.mnist import as_model_input, load_mnist, one_hot
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 STEPS_PER_EXECUTION = 50  # steps run on the device per call: far less Python per batch (×20 on a GPU)
 CHECKPOINT = "checkpoint.keras"
@@ -46,10 +49,14 @@ def mnist_arrays(settings: Settings) -> dict[str, np.ndarray]:
 
 
 def warm_up(settings: Settings) -> None:
-    """Load Keras and the data before the first job arrives."""
+    """Load Keras and the data before the first job arrives. Offline with no assets folder the
+    download fails: the worker still starts, and a job says why it cannot train."""
     import keras  # noqa: F401
 
-    mnist_arrays(settings)
+    try:
+        mnist_arrays(settings)
+    except Exception as exc:  # keras.utils.get_file raises a bare Exception when offline
+        log.warning("MNIST is not here yet (%s); the first training job will try again", exc)
 
 
 def build_model(design: TrainDesign):
