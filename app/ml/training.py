@@ -86,7 +86,13 @@ def compile_model(model, design: TrainDesign, steps_per_epoch: int, optimizer=No
 
 
 def training_data(settings: Settings, design: TrainDesign) -> dict[str, np.ndarray]:
-    data = dict(mnist_arrays(settings))
+    from app.jobs.kinds import JobFailed
+
+    try:
+        data = dict(mnist_arrays(settings))
+    except Exception as exc:  # offline with no assets: keras.utils.get_file raises a bare Exception
+        log.warning("MNIST unavailable: %s", exc)
+        raise JobFailed("jobs.error_no_mnist") from exc
     if design.train_subset:
         data["x_train"], data["y_train"] = data["x_train"][: design.train_subset], data["y_train"][: design.train_subset]
         data["x_val"], data["y_val"] = data["x_val"][: max(1000, design.train_subset // 5)], data["y_val"][: max(1000, design.train_subset // 5)]
