@@ -228,7 +228,9 @@ def test_big_progressive_jpegs_reuse_the_decoders_memory(shared):
     data = (shared / "photos" / "sun_bear_large.jpg").read_bytes()
     photos.decode(data)
     if not sys.platform.startswith("linux") or not photos.keep_decoder_memory():
-        pytest.skip("glibc's mallopt is not available here")
+        # no glibc (the tuning is a no-op there): decoding must still give the network's input
+        assert photos.decode(data).pixels.shape == (224, 224, 3)
+        return
     before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
     photos.decode(data)
     faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before
