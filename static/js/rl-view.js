@@ -156,10 +156,10 @@
   function drawAgreement() {
     var box = el("rl-agree"), q = exactQ();
     if (!q || !app.agent) { box.textContent = ""; return; }
-    var k = 0, n = 0;
+    var k = 0, n = 0, near = RL.reachable(app.world);
     for (var i = 0; i < q.length; i++) for (var j = 0; j < q[i].length; j++) {
       var c = app.rows[i].charAt(j), best = RL.greedyAction(q[i][j], 1e-9);
-      if (c === "#" || c === "G" || c === "X" || best === null) continue;
+      if (c === "#" || c === "G" || c === "X" || best === null || !near[[i, j]]) continue; // cells it can visit
       n += 1;
       var mine = RL.greedyAction(app.agent.q[i][j]);
       if (mine !== null && q[i][j][mine] >= RL.maxOf(q[i][j]) - 1e-9) k += 1; // one of the best actions
@@ -168,12 +168,14 @@
     box.dataset.k = k; box.dataset.n = n;
   }
 
-  function draw() {
+  // keepUrl: an edit whose new address htmx is about to push (replacing here would rewrite the
+  // entry the back button returns to).
+  function draw(keepUrl) {
     drawWorld(); drawUpdate(); drawInspect(); drawReturns(); drawAgreement();
     var a = app.agent;
     el("rl-counts").textContent = a ? t("counts", { episode: a.returns.length + 1, t: a.t, steps: a.steps }) : "";
     form.elements.steps.value = a ? a.steps : 0;
-    history.replaceState(history.state, "", "/rl?" + new URLSearchParams(new FormData(form)).toString());
+    if (!keepUrl) history.replaceState(history.state, "", "/rl?" + new URLSearchParams(new FormData(form)).toString());
   }
 
   // ---- controls ----------------------------------------------------------------------------
@@ -209,14 +211,14 @@
     rows[i] = rows[i].slice(0, j) + tool + rows[i].slice(j + 1);
     app.rows = rows;
     form.elements.grid.value = rows.join("_");
-    reset(); draw();
+    reset(); draw(true);
     if (window.htmx) window.htmx.trigger(form, "change");
   });
 
   // A setting changed: the agent starts again (the address must replay exactly what is shown).
   document.addEventListener("change", function (e) {
     if (e.target.form !== form) return;
-    reset(); form.elements.steps.value = 0; draw();
+    reset(); form.elements.steps.value = 0; draw(true);
   }, true);
   form.addEventListener("input", function (e) {
     var out = el(e.target.id + "-out");
@@ -231,5 +233,6 @@
   var steps = parseInt(form.elements.steps.value, 10) || 0;
   while (app.agent && app.agent.steps < steps) app.last = app.agent.step();
   draw();
+  RL.page = app; // for tests and the curious: the agent on the page (RL.page.agent.q)
   root.dataset.ready = "1";
 })();

@@ -113,6 +113,21 @@
     return path;
   }
 
+  // Cells the agent can reach from S (it never walks on from a goal or a pit): "r,c" → true.
+  function reachable(world) {
+    var seen = {}, todo = [world.start];
+    seen[world.start] = true;
+    while (todo.length) {
+      var s = todo.pop();
+      if (world.isTerminal(s)) continue;
+      for (var a = 0; a < 4; a++) {
+        var n = world.move(s, a).s2;
+        if (!seen[n]) { seen[n] = true; todo.push(n); }
+      }
+    }
+    return seen;
+  }
+
   // Everything Python's q_learning returns, for the twin test.
   function qLearning(rows, stepReward, gamma, alpha, epsilon, episodes, seed) {
     var agent = new QLearner(new World(rows, stepReward), gamma, alpha, epsilon, seed);
@@ -121,7 +136,7 @@
   }
 
   var RL = { ACTIONS: ACTIONS, MOVES: MOVES, mulberry32: mulberry32, World: World, QLearner: QLearner,
-             greedyAction: greedyAction, greedyPath: greedyPath, qLearning: qLearning, maxOf: maxOf };
+             greedyAction: greedyAction, greedyPath: greedyPath, reachable: reachable, qLearning: qLearning, maxOf: maxOf };
   root.RL = RL;
   if (typeof module !== "undefined" && module.exports) module.exports = RL;
 })(typeof window !== "undefined" ? window : this);
