@@ -47,7 +47,7 @@
 
   // ---- drawing -----------------------------------------------------------------------------
   var TRI = [[0, 0, 100, 0], [100, 0, 100, 100], [100, 100, 0, 100], [0, 100, 0, 0]]; // outer edge per action
-  var LABEL = [[50, 17], [83, 55], [50, 93], [17, 55]];
+  var LABEL = [[50, 12], [88, 50], [50, 88], [12, 50]];
   var TIP = [[0, -20], [20, 0], [0, 20], [-20, 0]];
 
   function colour(q) {
@@ -67,7 +67,11 @@
       var e = TRI[a], hit = app.last && app.last.s[0] === i && app.last.s[1] === j && app.last.a === a;
       out.push('<polygon class="rl-tri' + (hit ? " rl-hit" : "") + '"' + tag + ' data-a="' + a + '" fill="' + colour(q[a]) +
         '" points="' + (x + e[0]) + "," + (y + e[1]) + " " + (x + e[2]) + "," + (y + e[3]) + " " + (x + 50) + "," + (y + 50) + '"/>');
-      if (showNumbers) out.push('<text class="rl-q" x="' + (x + LABEL[a][0]) + '" y="' + (y + LABEL[a][1]) + '">' + fmt(q[a], 2) + "</text>");
+      if (showNumbers) { // left and right written along the cell's sides, so neighbours never touch
+        var lx = x + LABEL[a][0], ly = y + LABEL[a][1], turn = a === 1 ? 90 : a === 3 ? -90 : 0;
+        out.push('<text class="rl-q" x="' + lx + '" y="' + ly + '"' + (turn ? ' transform="rotate(' + turn + " " + lx + " " + ly + ')"' : "") +
+          ">" + fmt(q[a], 2) + "</text>");
+      }
     }
     var best = RL.greedyAction(q);
     if (best !== null) {
