@@ -37,6 +37,7 @@ from typing import Any, Callable
 KINDS: dict[str, str] = {
     "train": "app.ml.training:run_train_job",
     "transfer": "app.ml.transfer_job:run_transfer_job",  # a learner's photo classifier (app/classifiers)
+    "gan": "app.ml.gan_job:run_gan_job",  # a conditional GAN that writes digits (app/labs/gan.py)
 }
 
 JobFunction = Callable[..., dict[str, Any]]

@@ -1,0 +1,136 @@
+"""The digit GAN (slides 77–82): train a conditional GAN on the worker, watch its digits get better
+epoch by epoch, and ask any generator for digits.
+
+Routes:
+  POST /api/gan/jobs             {"kind": "gan", "dataset": "mnist", "epochs": 5, …} → {"id"}
+                                 (then the generic GET /api/jobs/{id})
+  GET  /gan/jobs/{id}            the job page: progress and a grid of generated digits per epoch
+  GET  /gan/jobs/{id}/progress   its htmx fragment (polled while the job runs)
+  GET  /gan/jobs/{id}/grid/{epoch}.png   one epoch's grid: a row per digit 0–9
+  POST /api/gan/generate         {"model": "default" | <job id>, "digit": 3, "count": 16, "seed": 1}
+                                 → {"images": [28×28 lists of 0–255, white on black as in MNIST]}
+
+The web process runs the generator in numpy (app/ml/gan.py: numpy_generate), never Keras.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Path as PathParam, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.deps import BrowserIdDep, SettingsDep
+from app.jobs import service
+from app.ml.gan import BATCH_SIZE, LATENT_DIM, LEARNING_RATE, numpy_generate
+from app.ml.gan_job import GRID_FILE, WEIGHTS_FILE
+from app.settings import Settings
+from app.web import UserError, render, translator
+
+router = APIRouter()
+LAB = None  # the digit GAN has a job page, not a lab of its own on the map (yet)
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent.parent / "models" / "gan-digits.npz"
+MAX_EPOCHS = 30
+MAX_COUNT = 64
+
+
+class GanJobInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"kind": "gan", "dataset": "mnist", "epochs": 5, "batch_size": 128, "latent_dim": 64, "learning_rate": 0.0002}]})
+
+    kind: Literal["gan"] = "gan"
+    dataset: Literal["mnist"] = "mnist"
+    epochs: int = Field(5, ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(BATCH_SIZE, ge=16, le=1024)
+    latent_dim: int = Field(LATENT_DIM, ge=2, le=256)
+    learning_rate: float = Field(LEARNING_RATE, gt=0, le=0.01)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    train_subset: int | None = Field(None, ge=100, le=60000, description="train on the first n images only (tests, demos)")
+
+
+class GenerateInput(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"model": "default", "digit": 3, "count": 16, "seed": 1}]})
+
+    model: str = Field("default", max_length=32, description='"default" or the id of a finished gan job')
+    digit: int = Field(ge=0, le=9)
+    count: int = Field(16, ge=1, le=MAX_COUNT)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class GenerateOut(BaseModel):
+    model: str
+    digit: int
+    images: list[list[list[int]]]
+
+
+class JobCreated(BaseModel):
+    id: str
+    status: str = "queued"
+
+
+@lru_cache(maxsize=8)
+def _weights_from_bytes(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data)) as z:
+        return {k: z[k] for k in z.files}
+
+
+def generator_weights(settings: Settings, model: str) -> dict[str, np.ndarray]:
+    if model == "default":
+        if not DEFAULT_WEIGHTS.exists():
+            raise UserError("gan.no_default", 404)
+        return _weights_from_bytes(DEFAULT_WEIGHTS.read_bytes())
+    job = service.get_job(settings, model)
+    stored = service.load_file(settings, model, WEIGHTS_FILE) if job is not None and job.kind == "gan" else None
+    if stored is None:
+        raise UserError("gan.no_model", 404, model=model)
+    return _weights_from_bytes(stored[0])
+
+
+@router.post("/api/gan/jobs", status_code=201, response_model=JobCreated, summary="Train a conditional digit GAN on the worker")
+def create_gan_job(body: GanJobInput, settings: SettingsDep, owner: BrowserIdDep) -> JobCreated:
+    return JobCreated(id=service.submit_job(settings, "gan", body.model_dump(exclude={"kind"}, exclude_none=True), owner))
+
+
+@router.post("/api/gan/generate", response_model=GenerateOut, summary="Digits from the default generator or a finished GAN job")
+def generate_api(body: GenerateInput, settings: SettingsDep) -> GenerateOut:
+    images = numpy_generate(generator_weights(settings, body.model), body.digit, body.count, body.seed)
+    return GenerateOut(model=body.model, digit=body.digit, images=images.tolist())
+
+
+JobId = Annotated[str, PathParam(max_length=32)]
+
+
+def job_context(request: Request, settings: Settings, job_id: str) -> dict:
+    from app.jobs.api import load_job
+
+    job = load_job(settings, job_id)
+    if job.kind != "gan":
+        raise UserError("jobs.not_found", 404)
+    view = service.job_view(settings, job, translator(request))
+    done = [h["epoch"] for h in (view.get("history") or [])]
+    return {"job": view, "job_id": job_id, "epochs_done": done, "active": view["status"] in ("queued", "running"),
+            "params": job.params}
+
+
+@router.get("/gan/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
+def gan_job_page(request: Request, job_id: JobId, settings: SettingsDep):
+    return render(request, "gan_job.html", job_context(request, settings, job_id))
+
+
+@router.get("/gan/jobs/{job_id}/progress", response_class=HTMLResponse, include_in_schema=False)
+def gan_job_fragment(request: Request, job_id: JobId, settings: SettingsDep):
+    return render(request, "partials/gan_job_progress.html", job_context(request, settings, job_id))
+
+
+@router.get("/gan/jobs/{job_id}/grid/{epoch}.png", include_in_schema=False)
+def gan_grid(job_id: JobId, epoch: Annotated[int, PathParam(ge=1, le=MAX_EPOCHS)], settings: SettingsDep):
+    stored = service.load_file(settings, job_id, GRID_FILE.format(epoch=epoch))
+    if stored is None:
+        raise UserError("jobs.not_found", 404)
+    return Response(stored[0], media_type="image/png", headers={"cache-control": "max-age=86400"})
