@@ -25,10 +25,11 @@ from fastapi import APIRouter, Path as PathParam, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import BrowserIdDep, SettingsDep
+from app.deps import BrowserIdDep, ModelsDep, SettingsDep
 from app.jobs import service
 from app.ml.gan import BATCH_SIZE, LATENT_DIM, LEARNING_RATE, numpy_generate
 from app.ml.gan_job import GRID_FILE, WEIGHTS_FILE
+from app.ml.mnist import as_model_input
 from app.settings import Settings
 from app.web import UserError, render, translator
 
@@ -38,6 +39,7 @@ LAB = None  # the digit GAN has a job page, not a lab of its own on the map (yet
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent.parent / "models" / "gan-digits.npz"
 MAX_EPOCHS = 30
 MAX_COUNT = 64
+READER = "digits-cnn"  # the digit lab's CNN, trained on real MNIST only
 
 
 class GanJobInput(BaseModel):
@@ -63,10 +65,16 @@ class GenerateInput(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
 
+class CnnReading(BaseModel):
+    digit: int = Field(description="what the digit lab's CNN reads")
+    probability: float
+
+
 class GenerateOut(BaseModel):
     model: str
     digit: int
     images: list[list[list[int]]]
+    cnn: list[CnnReading] = Field(description="does our CNN believe the fake? The digit lab's CNN reads each image")
 
 
 class JobCreated(BaseModel):
@@ -98,9 +106,11 @@ def create_gan_job(body: GanJobInput, settings: SettingsDep, owner: BrowserIdDep
 
 
 @router.post("/api/gan/generate", response_model=GenerateOut, summary="Digits from the default generator or a finished GAN job")
-def generate_api(body: GenerateInput, settings: SettingsDep) -> GenerateOut:
+def generate_api(body: GenerateInput, settings: SettingsDep, models: ModelsDep) -> GenerateOut:
     images = numpy_generate(generator_weights(settings, body.model), body.digit, body.count, body.seed)
-    return GenerateOut(model=body.model, digit=body.digit, images=images.tolist())
+    p = models.predictor(READER).predict(as_model_input(images))
+    cnn = [CnnReading(digit=int(row.argmax()), probability=float(row.max())) for row in p]
+    return GenerateOut(model=body.model, digit=body.digit, images=images.tolist(), cnn=cnn)
 
 
 JobId = Annotated[str, PathParam(max_length=32)]

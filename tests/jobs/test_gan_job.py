@@ -51,6 +51,7 @@ def test_a_gan_trains_on_the_worker_with_a_grid_per_epoch(env):
     out = client.post("/api/gan/generate", json={"model": job_id, "digit": 3, "count": 5, "seed": 1}).json()
     assert len(out["images"]) == 5 and all(len(im) == 28 and len(im[0]) == 28 for im in out["images"])
     assert all(0 <= v <= 255 for im in out["images"] for row in im for v in row)
+    assert len(out["cnn"]) == 5 and all(0 <= c["digit"] <= 9 and 0 < c["probability"] <= 1 for c in out["cnn"])
     again = client.post("/api/gan/generate", json={"model": job_id, "digit": 3, "count": 5, "seed": 1}).json()
     assert again == out  # the seed picks the noise
 
