@@ -9,6 +9,9 @@ Routes:
   GET  /gan/jobs/{id}/grid/{epoch}.png   one epoch's grid: a row per digit 0–9
   POST /api/gan/generate         {"model": "default" | <job id>, "digit": 3, "count": 16, "seed": 1}
                                  → {"images": [28×28 lists of 0–255, white on black as in MNIST]}
+  GET  /gan/digits               the page: pick a digit, see 16 fakes and what the digit lab's CNN
+                                 reads in each; a button trains a GAN of your own on the worker
+  GET  /gan/digits/result        its htmx fragment;   POST /gan/digits/train  the form → the job page
 
 The web process runs the generator in numpy (app/ml/gan.py: numpy_generate), never Keras.
 """
@@ -21,12 +24,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Path as PathParam, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Path as PathParam, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.labs import Lab
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
 from app.jobs import service
+from app.jobs.api import load_job
 from app.ml.gan import BATCH_SIZE, LATENT_DIM, LEARNING_RATE, numpy_generate
 from app.ml.gan_job import GRID_FILE, WEIGHTS_FILE
 from app.ml.mnist import as_model_input
@@ -34,7 +39,7 @@ from app.settings import Settings
 from app.web import UserError, render, translator
 
 router = APIRouter()
-LAB = None  # the digit GAN has a job page, not a lab of its own on the map (yet)
+LAB = Lab(slug="gan", path="/gan/digits", title_key="gan.title", summary_key="gan.summary", steps=(4, 6), icon="✍")
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent.parent / "models" / "gan-digits.npz"
 MAX_EPOCHS = 30
@@ -117,8 +122,6 @@ JobId = Annotated[str, PathParam(max_length=32)]
 
 
 def job_context(request: Request, settings: Settings, job_id: str) -> dict:
-    from app.jobs.api import load_job
-
     job = load_job(settings, job_id)
     if job.kind != "gan":
         raise UserError("jobs.not_found", 404)
@@ -144,3 +147,45 @@ def gan_grid(job_id: JobId, epoch: Annotated[int, PathParam(ge=1, le=MAX_EPOCHS)
     if stored is None:
         raise UserError("jobs.not_found", 404)
     return Response(stored[0], media_type="image/png", headers={"cache-control": "max-age=86400"})
+
+
+class DigitsState(BaseModel):
+    """What /gan/digits shows, as it appears in the URL."""
+
+    digit: int = Field(3, ge=0, le=9)
+    seed: int = Field(1, ge=0, le=2**31 - 1)
+    model: str = Field("default", max_length=32)
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    import base64
+
+    from app.ml.gan import png_bytes
+
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+
+
+def digits_context(settings: Settings, models, state: DigitsState) -> dict:
+    out = generate_api(GenerateInput(model=state.model, digit=state.digit, count=16, seed=state.seed), settings, models)
+    tiles = [{"src": png_data_uri(np.array(im, dtype=np.uint8)), "read": c.digit, "p": c.probability}
+             for im, c in zip(out.images, out.cnn)]
+    return {"state": state, "tiles": tiles, "believed": sum(t["read"] == state.digit for t in tiles),
+            "query": f"digit={state.digit}&seed={state.seed}&model={state.model}"}
+
+
+@router.get("/gan/digits", response_class=HTMLResponse, include_in_schema=False)
+def gan_digits_page(request: Request, settings: SettingsDep, models: ModelsDep, state: Annotated[DigitsState, Query()]):
+    return render(request, "gan_digits.html", digits_context(settings, models, state))
+
+
+@router.get("/gan/digits/result", response_class=HTMLResponse, include_in_schema=False)
+def gan_digits_fragment(request: Request, settings: SettingsDep, models: ModelsDep, state: Annotated[DigitsState, Query()]):
+    response = render(request, "partials/gan_digits_result.html", digits_context(settings, models, state))
+    response.headers["HX-Push-Url"] = f"/gan/digits?{response.context['query']}"
+    return response
+
+
+@router.post("/gan/digits/train", include_in_schema=False)
+def gan_digits_train(settings: SettingsDep, owner: BrowserIdDep, epochs: Annotated[int, Form(ge=1, le=MAX_EPOCHS)] = 5):
+    job_id = service.submit_job(settings, "gan", GanJobInput(epochs=epochs).model_dump(exclude={"kind"}, exclude_none=True), owner)
+    return RedirectResponse(f"/gan/jobs/{job_id}", status_code=303)

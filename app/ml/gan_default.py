@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from app.ml import gan
+from app.ml.gan import numpy_generate
 from app.ml.mnist import as_model_input, load_mnist
 from app.settings import Settings
 
@@ -39,8 +41,6 @@ def mean_distance(images: np.ndarray) -> float:
 
 
 def measure(weights: dict, x_test: np.ndarray, y_test: np.ndarray, classifier=None, seed: int = 0) -> dict[str, Any]:
-    from app.ml.gan import numpy_generate
-
     if classifier is None:
         import keras
 
@@ -56,8 +56,6 @@ def measure(weights: dict, x_test: np.ndarray, y_test: np.ndarray, classifier=No
 
 
 def train_gan_default(settings: Settings, out_dir: Path, epochs: int | None = None, say=print) -> dict[str, Any]:
-    from app.ml import gan
-
     params = {**PARAMS, **({"epochs": epochs} if epochs else {})}
     data = load_mnist(settings)
     started, times = time.monotonic(), []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from app.ml import gan
 from app.ml.mnist import load_mnist
 from app.settings import Settings
 
@@ -19,8 +20,6 @@ KERAS_FILE, WEIGHTS_FILE = "generator.keras", "generator.npz"
 
 
 def run_gan_job(settings: Settings, job_id: str, params: dict, reporter) -> dict[str, Any]:
-    from app.ml import gan
-
     started = time.monotonic()
     reporter.stage("loading")
     data = load_mnist(settings)

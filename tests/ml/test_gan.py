@@ -2,7 +2,6 @@
 tiny epoch trains both players (D's weights move, and G's), and images come out as MNIST does."""
 
 import numpy as np
-import pytest
 
 from app.ml import gan
 
