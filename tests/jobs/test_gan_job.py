@@ -48,6 +48,9 @@ def test_a_gan_trains_on_the_worker_with_a_grid_per_epoch(env):
     page = client.get(f"/gan/jobs/{job_id}", headers={"accept-language": "en"})
     assert page.text.count(f"/gan/jobs/{job_id}/grid/") == 2 and "After epoch 2" in page.text
     assert "every 2s" not in page.text  # finished: no more polling
+    assert f'href="/gan/digits?model={job_id}' in page.text
+    mine = client.get(f"/gan/digits?model={job_id}&digit=4&seed=2")
+    assert mine.status_code == 200 and mine.text.count('class="gan-tile ') == 16
     out = client.post("/api/gan/generate", json={"model": job_id, "digit": 3, "count": 5, "seed": 1}).json()
     assert len(out["images"]) == 5 and all(len(im) == 28 and len(im[0]) == 28 for im in out["images"])
     assert all(0 <= v <= 255 for im in out["images"] for row in im for v in row)
