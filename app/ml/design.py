@@ -14,10 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.web import UserError
+from app.errors import FieldError, UserError
 
-class DesignError(UserError, ValueError):
-    """A UserError raised inside pydantic validation: reported with the field's name (app/web.py)."""
+DesignError = FieldError  # a field error of a design (the one field-error class: app/errors.py)
 
 
 INPUT_SHAPE = (28, 28, 1)

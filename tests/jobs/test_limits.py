@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from app.db import init_db
 from app.jobs import service
 from app.jobs.models import ACTIVE
+from app.tables import init_db
 from app.web import UserError
 from tests.jobs.conftest import TINY, job_settings
 

@@ -2,7 +2,7 @@
 
     run_transfer_job(settings, job_id, params, reporter)     (app/jobs/kinds.py; worker side)
 
-It reads the classifier's photos from the database (app/classifiers/service.py), embeds them and
+It reads the classifier's photos from the database (app/classifiers/store.py), embeds them and
 their mirrored and zoomed views with the frozen base, trains the head (app/ml/transfer.py) with
 live progress, scores it on the held-out photos, keeps head.keras and head.npz with the job, and
 writes <data_dir>/models/<classifier id>/ so that the photo lab can use it at once.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -22,24 +21,15 @@ import numpy as np
 from app.ml.transfer import (BASE_MODEL, BATCH_SIZE, EPOCHS, HEAD_FILE, VIEWS, WEIGHTS_FILE, base_parameter_count, embed,
                              head_predict, head_weights, keras_bytes, npz_bytes, split_holdout, train_head,
                              trained_parameter_count, write_model_folder)
+from app.classifiers import store
+from app.classifiers.store import TrainingSet
+from app.errors import JobFailed
+from app.ml.registry import ModelNotAvailable, ModelRegistry
 from app.settings import Settings
-
-
-@dataclass
-class TrainingSet:
-    classifier_id: str
-    name: str
-    owner: str
-    class_names: list[str]
-    photo_ids: list[int]
-    labels: np.ndarray
-    jpegs: list[bytes]
 
 
 @lru_cache(maxsize=2)
 def _registry(settings_json: str):
-    from app.ml.registry import ModelRegistry
-
     return ModelRegistry(Settings.model_validate_json(settings_json))
 
 
@@ -73,13 +63,9 @@ def make_manifest(ts: TrainingSet, job_id: str, base_id: str, base_input: dict, 
 def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) -> dict[str, Any]:
     """The "transfer" job kind: params {"classifier_id", "seed", "holdout" (per class, or None),
     "epochs", "base" (an "embedding" model id; default BASE_MODEL)}."""
-    from app.classifiers import service as classifiers
-    from app.jobs.kinds import JobFailed
-    from app.ml.registry import ModelNotAvailable
-
     started = time.monotonic()
     reporter.stage("loading")
-    ts = classifiers.training_set(settings, params["classifier_id"])
+    ts = store.training_set(settings, params["classifier_id"])
     if ts is None:
         raise JobFailed("classifiers.error_gone")
     n_classes = len(ts.class_names)
@@ -129,7 +115,7 @@ def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) ->
     p_train = head_predict(weights, x[train])
     train_accuracy = float((p_train.argmax(axis=1) == ts.labels[train]).mean())
 
-    parameters = {"trained": trained_parameter_count(x.shape[1], n_classes), "borrowed": base_parameter_count(settings, base_id)}
+    parameters = {"trained": trained_parameter_count(x.shape[1], n_classes), "borrowed": base_parameter_count(registry, base_id)}
     metrics = {"val_accuracy": val_accuracy, "train_accuracy": train_accuracy, "val_photos": int(len(val)),
                "train_photos": int(len(train))}
     base_manifest = registry.manifest(base_id)
@@ -164,7 +150,7 @@ def run_transfer_job(settings: Settings, job_id: str, params: dict, reporter) ->
     # Put the model where this host's registry finds it; take it away again if the learner
     # deleted the classifier meanwhile (the delete removes the folder too: either order ends clean).
     folder = write_model_folder(settings, ts.classifier_id, {HEAD_FILE: head_keras, WEIGHTS_FILE: head_npz}, manifest)
-    if not classifiers.finish_training(settings, ts.classifier_id, job_id, result):
+    if not store.finish_training(settings, ts.classifier_id, job_id, result):
         shutil.rmtree(folder, ignore_errors=True)
         raise JobFailed("classifiers.error_gone")
     return result
