@@ -5,9 +5,9 @@ Add one line here when a package declares a table on app.db.Base (in its own tab
 
 from sqlalchemy import Engine
 
-import app.classifiers.models  # noqa: F401  (classifiers, classifier_classes, classifier_photos)
+import app.classifiers.tables  # noqa: F401  (classifiers, classifier_classes, classifier_photos)
 import app.classroom.tables  # noqa: F401  (classroom_classes, classroom_students, classroom_results)
-import app.jobs.models  # noqa: F401  (jobs, job_files, workers)
+import app.jobs.tables  # noqa: F401  (jobs, job_files, workers)
 from app.db import create_tables
 
 

@@ -25,11 +25,11 @@ import numpy as np
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, update
 
-from app.classifiers.models import Classifier, ClassifierClass, ClassifierPhoto, utcnow
 from app.classifiers.store import JOB_KIND, class_names, get, job_ids
+from app.classifiers.tables import Classifier, ClassifierClass, ClassifierPhoto, utcnow
 from app.db import session_scope
 from app.errors import UserError
-from app.jobs.models import JobFile
+from app.jobs.tables import JobFile
 from app.settings import Settings
 
 MIN_CLASSES, MAX_CLASSES = 2, 6
@@ -165,7 +165,7 @@ def remove_photo(settings: Settings, cid: str, owner: str, photo_id: int) -> dic
 # --- training ----------------------------------------------------------------------------------
 
 def active_job(settings: Settings, c: Classifier):
-    from app.jobs.models import ACTIVE
+    from app.jobs.tables import ACTIVE
     from app.jobs.service import get_job
 
     job = get_job(settings, c.job_id) if c.job_id else None

@@ -13,9 +13,9 @@ import numpy as np
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, update
 
-from app.classifiers.models import Classifier, ClassifierClass, ClassifierPhoto
+from app.classifiers.tables import Classifier, ClassifierClass, ClassifierPhoto
 from app.db import session_scope
-from app.jobs.models import Job, JobFile
+from app.jobs.tables import Job, JobFile
 from app.settings import Settings
 
 JOB_KIND = "transfer"  # app/jobs/kinds.py

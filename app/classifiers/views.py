@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.classifiers import service
-from app.classifiers.models import Classifier
+from app.classifiers.tables import Classifier
 from app.jobs.store import aware
 from app.settings import Settings
 

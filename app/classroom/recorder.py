@@ -116,7 +116,7 @@ def describe_job(url: str, job_id: str) -> dict[str, Any]:
     from sqlalchemy import select
 
     from app.db import session_scope
-    from app.jobs.models import Job
+    from app.jobs.tables import Job
     from app.ml.design import TrainDesign, describe
 
     with session_scope(url) as s:

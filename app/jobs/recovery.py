@@ -13,9 +13,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.db import session_scope
-from app.jobs.models import ACTIVE, Job, utcnow
 from app.jobs.queue import enqueue
 from app.jobs.store import aware
+from app.jobs.tables import ACTIVE, Job, utcnow
 from app.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -24,10 +24,10 @@ from app.db import session_scope
 from app.errors import UserError
 from app.jobs.files import delete_file, ensure_user_model, load_file, owner_models, save_file  # noqa: F401
 from app.jobs.kinds import KINDS
-from app.jobs.models import ACTIVE, Job, utcnow
 from app.jobs.queue import enqueue
 from app.jobs.recovery import MAX_ATTEMPTS, TIMEOUT_GRACE_S, reap_stale, requeue_orphans  # noqa: F401
 from app.jobs.store import aware, finished_jobs, get_job, mark_announced, worker_seen, workers_online  # noqa: F401
+from app.jobs.tables import ACTIVE, Job, utcnow
 from app.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select, update
 
 from app.db import session_scope
-from app.jobs.models import Job, WorkerRow, utcnow
+from app.jobs.tables import Job, WorkerRow, utcnow
 from app.settings import Settings
 
 

@@ -21,9 +21,9 @@ from app.db import session_scope
 from app.errors import JobFailed
 from app.jobs.files import ensure_user_model
 from app.jobs.kinds import job_function
-from app.jobs.models import Job, utcnow
 from app.jobs.progress import Reporter
 from app.jobs.store import get_job
+from app.jobs.tables import Job, utcnow
 from app.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -28,13 +28,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from app.deps import BrowserIdDep, SettingsDep
+from app.i18n import catalogue
 from app.jobs import service
 from app.jobs.api import load_job, publish_if_first
 from app.jobs.api import router as jobs_router
 from app.labs import Lab
 from app.labs.train_view import PRESETS, DesignForm, form_query, progress_charts
 from app.ml.design import CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table
-from app.i18n import catalogue
 from app.settings import Settings
 from app.web import UserError, browser_id, is_htmx, render, translator
 
@@ -107,7 +107,7 @@ def my_recent_jobs(settings: Settings, owner: str) -> list[dict]:
     from sqlalchemy import select
 
     from app.db import session_scope
-    from app.jobs.models import Job
+    from app.jobs.tables import Job
 
     if not owner:
         return []
