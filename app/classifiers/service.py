@@ -29,7 +29,11 @@ from app.classifiers.store import JOB_KIND, class_names, get, job_ids
 from app.classifiers.tables import Classifier, ClassifierClass, ClassifierPhoto, utcnow
 from app.db import session_scope
 from app.errors import UserError
-from app.jobs.tables import JobFile
+from app.jobs.service import cancel_job, get_job, load_file, submit_job
+from app.jobs.tables import ACTIVE, JobFile
+from app.ml.photos import decode
+from app.ml.registry import ModelRegistry
+from app.ml.transfer import EPOCHS, HEAD_FILE, WEIGHTS_FILE, default_base, write_model_folder
 from app.settings import Settings
 
 MIN_CLASSES, MAX_CLASSES = 2, 6
@@ -111,8 +115,6 @@ def crop_jpeg(pixels: np.ndarray) -> bytes:
 def add_photos(settings: Settings, cid: str, owner: str, class_index: int, files: list[tuple[str, bytes]],
                translate=None) -> dict[str, Any]:
     """Decode every file to its 224 × 224 centre crop; store them all, or (on any bad file) none."""
-    from app.ml.photos import decode
-
     c = owned(settings, cid, owner)
     names = class_names(settings, cid)
     if not 0 <= class_index < len(names):
@@ -165,9 +167,6 @@ def remove_photo(settings: Settings, cid: str, owner: str, photo_id: int) -> dic
 # --- training ----------------------------------------------------------------------------------
 
 def active_job(settings: Settings, c: Classifier):
-    from app.jobs.tables import ACTIVE
-    from app.jobs.service import get_job
-
     job = get_job(settings, c.job_id) if c.job_id else None
     return job if job is not None and job.status in ACTIVE else None
 
@@ -176,10 +175,6 @@ def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, hold
                    epochs: int | None = None, base: str | None = None) -> str:
     """Check that there is enough to learn from, then submit a "transfer" job (nothing enqueued
     otherwise). `base`: the frozen base, any registry model of task "embedding"."""
-    from app.jobs.service import submit_job
-    from app.ml.registry import ModelRegistry
-    from app.ml.transfer import EPOCHS, default_base
-
     c = owned(settings, cid, owner)
     registry = ModelRegistry(settings)
     base = base or default_base(registry)
@@ -207,9 +202,6 @@ def ensure_model(settings: Settings, c: Classifier) -> bool:
     not the worker's writes it from the job's files). True when the model is ready to use."""
     import json
 
-    from app.jobs.service import load_file
-    from app.ml.transfer import HEAD_FILE, WEIGHTS_FILE, write_model_folder
-
     if not c.model_job_id:
         return False
     manifest_path = settings.user_models_dir / c.id / "manifest.json"
@@ -219,7 +211,6 @@ def ensure_model(settings: Settings, c: Classifier) -> bool:
                 return True
         except (OSError, ValueError):
             pass
-    from app.jobs.service import get_job
 
     job = get_job(settings, c.model_job_id)
     head = load_file(settings, c.model_job_id, HEAD_FILE)
@@ -235,8 +226,6 @@ def ensure_model(settings: Settings, c: Classifier) -> bool:
 
 def delete(settings: Settings, cid: str, owner: str, registry=None) -> None:
     """The photos, the model (files and folder) and the training jobs' files: all gone."""
-    from app.jobs.service import cancel_job
-
     c = owned(settings, cid, owner)
     job = active_job(settings, c)
     if job is not None:

@@ -7,14 +7,13 @@ from typing import Any
 
 from app.classifiers import service
 from app.classifiers.tables import Classifier
+from app.jobs.service import get_job, queue_position, workers_online
 from app.jobs.store import aware
 from app.settings import Settings
 
 
 def job_summary(settings: Settings, job_id: str | None, translate=None) -> dict[str, Any] | None:
     """The training job as the page needs it: status, stage, counts, epochs, error in words."""
-    from app.jobs.service import get_job, queue_position, workers_online
-
     job = get_job(settings, job_id) if job_id else None
     if job is None:
         return None

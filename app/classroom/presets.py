@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from app.i18n import LANGUAGES, translate
 
 # The labs a class can be sent to, and where they live (a lab that registers itself with the same
 # slug in app/labs wins, so a renamed path follows).
@@ -100,8 +101,6 @@ def push_from_url(text: str, note: dict[str, str] | None = None, paths: dict[str
 
 
 def preset_note(preset: Preset) -> dict[str, str]:
-    from app.i18n import LANGUAGES, translate
-
     return {lang: translate(preset.label_key, lang) for lang in LANGUAGES}
 
 

@@ -13,6 +13,9 @@ import math
 from typing import Any
 
 import numpy as np
+from app.db import session_scope
+from app.jobs.tables import Job
+from app.ml.design import TrainDesign, describe, stored_design
 
 RECORDED_LABS = ("digits", "descent", "train", "photos", "neuron")
 
@@ -114,10 +117,6 @@ def describe_job(url: str, job_id: str) -> dict[str, Any]:
     """A finished training job's design ("CNN 16-32-64 / 64") and training time, from the jobs
     table (the train lab publishes only the job's id, accuracy and size)."""
     from sqlalchemy import select
-
-    from app.db import session_scope
-    from app.jobs.tables import Job
-    from app.ml.design import TrainDesign, describe, stored_design
 
     with session_scope(url) as s:
         job = s.scalar(select(Job).where(Job.id == job_id))

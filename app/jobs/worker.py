@@ -17,6 +17,9 @@ import subprocess
 import sys
 import threading
 
+from app.jobs.recovery import reap_stale
+from app.jobs.store import worker_seen
+from app.jobs.tasks import describe_device, worker_name
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,10 +41,6 @@ def start_local_workers(settings: Settings, n: int) -> list[subprocess.Popen]:
 
 
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:
-    from app.jobs.recovery import reap_stale
-    from app.jobs.store import worker_seen
-    from app.jobs.tasks import describe_device, worker_name
-
     interval = max(1.0, settings.heartbeat_timeout_s / 3)
     backend, device = describe_device()
     while True:

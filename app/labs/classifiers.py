@@ -29,8 +29,11 @@ from pydantic import BaseModel, Field
 from app.classifiers import service
 from app.classifiers.views import classifier_view, progress_fraction
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
+from app.jobs.service import get_job
 from app.labs import Lab
-from app.ml.photos import MAX_UPLOAD_BYTES
+from app.labs.train_view import progress_charts
+from app.ml.photos import MAX_UPLOAD_BYTES, classify, png_data_url
+from app.ml.registry import ModelNotAvailable
 from app.settings import Settings
 from app.web import UserError, is_htmx, render, translator
 
@@ -113,9 +116,6 @@ def page_view(request: Request, settings: Settings, cid: str, owner: str) -> dic
 
 def charts(request: Request, settings: Settings, view: dict[str, Any]) -> list:
     """Loss and accuracy per epoch of the latest training (the train lab's charts)."""
-    from app.jobs.service import get_job
-    from app.labs.train_view import progress_charts
-
     job = view["job"]
     if not job or job["status"] in ("queued",) or not job.get("epochs"):
         return []
@@ -212,9 +212,6 @@ def train_fragment(request: Request, cid: str, settings: SettingsDep, owner: Bro
 @router.post("/classifiers/{cid}/try", response_class=HTMLResponse, summary="Classify a photo with it (htmx fragment)")
 def try_fragment(request: Request, cid: str, settings: SettingsDep, models: ModelsDep, owner: BrowserIdDep,
                  image: list[UploadFile] | None = File(None, description="the upload field and the camera field")):
-    from app.ml.photos import classify, png_data_url
-    from app.ml.registry import ModelNotAvailable
-
     c = service.owned(settings, cid, owner)
     if not service.ensure_model(settings, c) or (manifest := models.manifest(cid)) is None:
         raise UserError("classifiers.error_not_trained", 409)
