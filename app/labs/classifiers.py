@@ -27,11 +27,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app.classifiers import service
-from app.classifiers.views import classifier_view, progress_fraction
+from app.classifiers.answers import classifier_view, progress_fraction
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
 from app.jobs.service import get_job
 from app.labs import Lab
-from app.labs.train_view import progress_charts
+from app.labs.train_form import progress_charts
 from app.ml.photos import MAX_UPLOAD_BYTES, classify, png_data_url
 from app.ml.registry import ModelNotAvailable
 from app.settings import Settings

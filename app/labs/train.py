@@ -35,7 +35,7 @@ from app.jobs import service
 from app.jobs.api import load_job, publish_if_first, router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
-from app.labs.train_view import PRESETS, DesignForm, form_query, progress_charts
+from app.labs.train_form import PRESETS, DesignForm, form_query, progress_charts
 from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
                            table_parameters)
 from app.ml.mnist import load_mnist

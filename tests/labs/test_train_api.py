@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from app.labs.train_view import DesignForm, form_query
+from app.labs.train_form import DesignForm, form_query
 from app.ml.design import ConvBlock, TrainDesign, keras_code, layer_table, parameter_count
 
 DESIGNS = [

@@ -1,4 +1,4 @@
-"""View logic of the training lab: the design form as it sits in the URL, and the live charts.
+"""The training lab's form and charts: the design form as it sits in the URL, and the live curves.
 
 The design page's state is a DesignForm in the query string, one value per form field:
 
