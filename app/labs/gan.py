@@ -36,7 +36,8 @@ from app.ml.gan import BATCH_SIZE, LATENT_DIM, LEARNING_RATE, numpy_generate
 from app.ml.gan_job import GRID_FILE, WEIGHTS_FILE
 from app.ml.mnist import as_model_input
 from app.settings import Settings
-from app.web import UserError, render, translator
+from app.errors import UserError
+from app.web import render, translator
 
 router = APIRouter()
 LAB = Lab(slug="gan", path="/gan/digits", title_key="gan.title", summary_key="gan.summary", steps=(4, 6), icon="✍")

@@ -24,7 +24,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from app.i18n import catalogue
 from app.labs import Lab
-from app.labs.neuron import LabInputError, parse_query, plain_number
+from app.errors import FieldError
+from app.labs.neuron import parse_query, plain_number
 from app.nn.rl import ACTIONS, CELLS, Gridworld, Solution, q_learning, value_iteration
 from app.web import render, translator
 
@@ -46,21 +47,21 @@ DEFAULT_GRID = PRESETS["lecture"]
 def check_grid(rows: list[str]) -> list[str]:
     """A rectangle of known letters with one start and a goal; too big is a clear message."""
     if len(rows) > MAX_SIDE or any(len(r) > MAX_SIDE for r in rows):
-        raise LabInputError("rl.too_big", limit=MAX_SIDE, rows=len(rows), cols=max(map(len, rows), default=0))
+        raise FieldError("rl.too_big", limit=MAX_SIDE, rows=len(rows), cols=max(map(len, rows), default=0))
     if not rows or not rows[0]:
-        raise LabInputError("rl.empty")
+        raise FieldError("rl.empty")
     if any(len(r) != len(rows[0]) for r in rows):
-        raise LabInputError("rl.ragged")
+        raise FieldError("rl.ragged")
     unknown = sorted({c for r in rows for c in r if c not in CELLS})
     if unknown:
-        raise LabInputError("rl.unknown_cell", letters=" ".join(unknown), cells=" ".join(CELLS))
+        raise FieldError("rl.unknown_cell", letters=" ".join(unknown), cells=" ".join(CELLS))
     starts = sum(r.count("S") for r in rows)
     if starts == 0:
-        raise LabInputError("rl.no_start")
+        raise FieldError("rl.no_start")
     if starts > 1:
-        raise LabInputError("rl.two_starts", n=starts)
+        raise FieldError("rl.two_starts", n=starts)
     if not any("G" in r for r in rows):
-        raise LabInputError("rl.no_goal")
+        raise FieldError("rl.no_goal")
     return rows
 
 

@@ -1,7 +1,7 @@
 // The gridworld and Q-learning, in the browser: the twin of app/nn/rl.py. Same random numbers
 // (mulberry32), same ε-greedy choice and tie-breaking, same update order, so one seed gives the
 // same Q table here and in Python (tests/browser/test_rl_browser.py compares them).
-// No page code here: static/js/rl-view.js draws it. Exposed as window.RL (and module.exports).
+// No page code here: static/js/rl_view.js draws it. Exposed as window.RL (and module.exports).
 (function (root) {
   "use strict";
   var ACTIONS = ["up", "right", "down", "left"];

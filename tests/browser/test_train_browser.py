@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.labs.train_view import form_query
+from app.labs.train_form import form_query
 from app.ml.design import TrainDesign
 from tests.browser.test_digits_browser import SEVEN, draw_with_mouse
 from tests.conftest import LiveServer, new_context, screenshot

@@ -79,7 +79,7 @@ def test_page_and_its_exact_answer(client):
     assert "強化學習" in html and 'value="S..#_.#.G_...X"' in html and 'id="rl-alpha" name="alpha"' in html
     assert 'value="40"' in html and 'value="7"' in html  # steps and seed round-trip
     assert "走 4 步到終點，總獎勵 0.97" in html  # value iteration's path: 3 × −0.01 + 1
-    assert "/static/js/rl.js" in html and "/static/js/rl-view.js" in html
+    assert "/static/js/rl.js" in html and "/static/js/rl_view.js" in html
 
 
 def test_fragment_pushes_the_url_and_bad_grids_are_inline_errors(client):
