@@ -69,15 +69,14 @@
   }
   // Loss history: keeps at most `cap` points, halving the resolution when full.
   function history(cap) {
-    var h = { steps: [], values: [], every: 1, cap: cap || 400 };
-    h.add = function (step, value) {
-      if (step % h.every !== 0) return;
+    var h = { steps: [], values: [], every: 1, n: 0, cap: cap || 400 };
+    h.add = function (step, value) {  // keeps every `every`-th call; `every` doubles when full
+      if (h.n++ % h.every !== 0) return;
       h.steps.push(step); h.values.push(value);
       if (h.steps.length > h.cap) {
         h.every *= 2;
-        var s = [], v = [];
-        for (var i = 0; i < h.steps.length; i++) if (h.steps[i] % h.every === 0) { s.push(h.steps[i]); v.push(h.values[i]); }
-        h.steps = s; h.values = v;
+        h.steps = h.steps.filter(function (_, i) { return i % 2 === 0; });
+        h.values = h.values.filter(function (_, i) { return i % 2 === 0; });
       }
     };
     return h;
