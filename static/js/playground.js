@@ -81,7 +81,7 @@
 
   function syncUrl() {
     var params = new URLSearchParams(new FormData(form));
-    history.replaceState(null, "", "/playground?" + params.toString().replace(/%2C/g, ","));
+    history.replaceState(null, "", "/playground?" + params.toString().replace(/%2C/g, ",").replace(/%3B/g, ";"));
   }
 
   // ---- build data and network from the form ----
