@@ -4,62 +4,9 @@
 (function () {
   "use strict";
   var VIEW = 6, GRID = 40, N_POINTS = 400, FRAME_MS = 12, BIAS_SCALE = 0.1;
-  var FEATURES = {
-    x1: { f: function (p) { return p[0]; }, label: "x₁", code: "x1" },
-    x2: { f: function (p) { return p[1]; }, label: "x₂", code: "x2" },
-    x1sq: { f: function (p) { return p[0] * p[0]; }, label: "x₁²", code: "x1 ** 2" },
-    x2sq: { f: function (p) { return p[1] * p[1]; }, label: "x₂²", code: "x2 ** 2" },
-    x1x2: { f: function (p) { return p[0] * p[1]; }, label: "x₁x₂", code: "x1 * x2" },
-    sin1: { f: function (p) { return Math.sin(p[0]); }, label: "sin x₁", code: "np.sin(x1)" },
-    sin2: { f: function (p) { return Math.sin(p[1]); }, label: "sin x₂", code: "np.sin(x2)" }
-  };
-  var ORDER = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sin1", "sin2"];
+  var FEATURES = PlaygroundData.FEATURES, ORDER = PlaygroundData.ORDER, DATASETS = PlaygroundData.DATASETS;
 
-  // ---- the data sets (as in TF Playground's dataset.ts, labels 0/1, in [−6, 6]²) ----
-  function uniform(rng, a, b) { return a + (b - a) * rng(); }
-  function normal(rng, mean, variance) { // Box–Muller
-    var u = 1 - rng(), v = rng();
-    return mean + Math.sqrt(variance) * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  }
-  var DATASETS = {
-    circle: function (n, noise, rng) {
-      var pts = [], R = 5;
-      [[0, 0.5 * R, 1], [0.7 * R, R, 0]].forEach(function (ring) {
-        for (var i = 0; i < n / 2; i++) {
-          var r = uniform(rng, ring[0], ring[1]), t = uniform(rng, 0, 2 * Math.PI);
-          pts.push([r * Math.sin(t) + uniform(rng, -R, R) * noise, r * Math.cos(t) + uniform(rng, -R, R) * noise, ring[2]]);
-        }
-      });
-      return pts;
-    },
-    xor: function (n, noise, rng) {
-      var pts = [];
-      for (var i = 0; i < n; i++) {
-        var x = uniform(rng, -5, 5), y = uniform(rng, -5, 5);
-        x += x > 0 ? 0.3 : -0.3; y += y > 0 ? 0.3 : -0.3;
-        pts.push([x + uniform(rng, -5, 5) * noise, y + uniform(rng, -5, 5) * noise, x * y >= 0 ? 1 : 0]);
-      }
-      return pts;
-    },
-    gauss: function (n, noise, rng) {
-      var pts = [], variance = 0.5 + 3.5 * noise;
-      for (var i = 0; i < n / 2; i++) pts.push([normal(rng, 2, variance), normal(rng, 2, variance), 1]);
-      for (i = 0; i < n / 2; i++) pts.push([normal(rng, -2, variance), normal(rng, -2, variance), 0]);
-      return pts;
-    },
-    spiral: function (n, noise, rng) {
-      var pts = [], m = n / 2;
-      [[0, 1], [Math.PI, 0]].forEach(function (arm) {
-        for (var i = 0; i < m; i++) {
-          var r = i / m * 5, t = 1.75 * i / m * 2 * Math.PI + arm[0];
-          pts.push([r * Math.sin(t) + uniform(rng, -1, 1) * noise, r * Math.cos(t) + uniform(rng, -1, 1) * noise, arm[1]]);
-        }
-      });
-      return pts;
-    }
-  };
-
-  var form, S = {}, lab = null, playing = false, strings = {}, custom = [];
+  var form, lab = null, playing = false, strings = {}, custom = [];
 
   function list(id) { return document.getElementById(id).value.split(",").filter(Boolean); }
   function readForm() {
@@ -259,7 +206,7 @@
     }
     lab.train.forEach(function (p) { dot(p, false); });
     lab.test.forEach(function (p) { dot(p, true); });
-    Plot.lossChart(document.getElementById("pg-loss"), lab.hist, [Plot.css("--accent", "#06f"), Plot.css("--warn", "#b35900")]);
+    Plot.lossChart(document.getElementById("pg-loss"), lab.hist, [Plot.css("--accent", "#06f"), Plot.css("--good", "#0a7d38")]);
     function show(id, attr, v) {
       var el = document.getElementById(id);
       el.textContent = isFinite(v) ? v.toFixed(3) : "–"; el.setAttribute(attr, isFinite(v) ? v : "");
@@ -339,41 +286,8 @@
     });
   }
 
-  // ---- export: the trained network as runnable Keras 3 code ----
-  function arr(a) { return JSON.stringify(a, function (k, v) { return typeof v === "number" ? +v.toPrecision(10) : v; }); }
-  function exportKeras() {
-    var cfg = lab.cfg, w = lab.net.weights(), lines = [];
-    var f = cfg.features.map(function (n) { return FEATURES[n].code; });
-    lines.push('"""A network trained in the AI Playground (' + location.pathname + location.search + ').',
-      "", "Inputs: the features " + cfg.features.join(", ") + " of a point (x1, x2); output: the probability of class 1.",
-      'Run it with Keras 3 on any backend: python playground_model.py"""', "",
-      "import numpy as np", "import keras", "from keras import layers, regularizers", "",
-      "LEARNING_RATE = " + cfg.lr, "L2 = " + cfg.l2 + "  # the playground's λ: its update adds λ·w, Keras's L2(λ/2) penalty gives the same",
-      "BATCH_SIZE = " + cfg.batch, "", "",
-      "def features(points):", "    x1, x2 = points[:, 0], points[:, 1]",
-      "    return np.stack([" + f.join(", ") + "], axis=1)", "", "",
-      "def build_model():", "    return keras.Sequential([", "        keras.Input(shape=(" + f.length + ",)),");
-    cfg.layers.forEach(function (n, l) {
-      lines.push('        layers.Dense(' + n + ', activation="' + cfg.acts[l] + '", kernel_regularizer=regularizers.L2(L2 / 2)),');
-    });
-    lines.push('        layers.Dense(1, activation="sigmoid", kernel_regularizer=regularizers.L2(L2 / 2)),', "    ])", "", "",
-      "# The weights learned in the browser after " + lab.trainer.steps + " steps. A Dense kernel is (inputs, units):",
-      "# the playground's W (one row per neuron) transposed.", "WEIGHTS = [");
-    w.forEach(function (layer) {
-      var kernel = layer.W[0].map(function (_, i) { return layer.W.map(function (row) { return row[i]; }); });
-      lines.push("    " + arr(kernel) + ",", "    " + arr(layer.b) + ",");
-    });
-    lines.push("]", "# The points (x1, x2, label) the playground trained and tested on",
-      "TRAIN = np.array(" + arr(lab.train.length ? lab.train : [[0, 0, 0]]) + ", dtype=float).reshape(-1, 3)",
-      "TEST = np.array(" + arr(lab.test.length ? lab.test : [[0, 0, 0]]) + ", dtype=float).reshape(-1, 3)", "", "",
-      "model = build_model()",
-      'model.compile(optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE), loss="binary_crossentropy", metrics=["accuracy"])',
-      "model.set_weights([np.array(w, dtype=\"float32\") for w in WEIGHTS])",
-      'if __name__ == "__main__":',
-      "    loss, accuracy = model.evaluate(features(TEST), TEST[:, 2], verbose=0)",
-      '    print(f"test loss {loss:.4f}, accuracy {accuracy:.3f}")',
-      "    # Train on with Keras: model.fit(features(TRAIN), TRAIN[:, 2], batch_size=BATCH_SIZE, epochs=10)");
-    document.getElementById("pg-keras").value = lines.join("\n") + "\n";
+  function exportKeras() {  // static/js/playground-keras.js writes the code
+    document.getElementById("pg-keras").value = PlaygroundKeras.code(lab, FEATURES);
   }
 
   function suggest() {
