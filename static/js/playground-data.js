@@ -1,5 +1,6 @@
 // The playground's data: its input features and data sets (as TF Playground's dataset.ts: two
 // classes, labels 0/1, points in [−6, 6]²), every random number from a seeded nn.js mulberry32.
+// Python twin: app/nn/plane.py (tests/browser/test_playground_browser.py checks they agree).
 (function (root) {
   "use strict";
   var FEATURES = {

@@ -14,15 +14,16 @@ def mse(page) -> float:
     return float(page.locator("#fit-mse").get_attribute("data-mse"))
 
 
-def test_trains_live_and_fits_sin(page, live_server):
+def test_trains_live_and_fits_sin_at_390_px(phone_page, live_server):
+    page = phone_page
     page.goto(live_server.url + "/fit?target=sin&hidden=16&activation=relu&lr=0.05&seed=0")
     start = mse(page)
-    page.locator("#fit-play").click()
+    page.locator("#fit-play").tap()
     page.wait_for_function("+document.getElementById('fit-steps').dataset.steps >= 2000", timeout=60000)
-    page.locator("#fit-play").click()  # pause
+    page.locator("#fit-play").tap()  # pause
     assert mse(page) < 0.01 < start  # the same figure as POST /api/fit
     rate = page.evaluate("window.fitLab.stepsPerSecond")
-    print(f"fit: {rate:.0f} steps/s (16 ReLU neurons, 101 points, full batch)")
+    print(f"fit: {rate:.0f} steps/s at 390 px (16 ReLU neurons, 101 points, full batch)")
     assert rate > 100
 
 

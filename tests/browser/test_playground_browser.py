@@ -159,3 +159,29 @@ def test_screenshots(browser, live_server, lang, width):
         external = context.guard.external
         context.close()
     assert not external
+
+
+@pytest.mark.parametrize("dataset", ["circle", "xor", "gauss", "spiral"])
+def test_the_page_computes_what_app_nn_computes(page, live_server, dataset):
+    """The page's data (from the seed), its network after 25 steps and its losses are app/nn's."""
+    from app.nn import plane
+    from app.nn.mlp import Trainer
+
+    feats = ["x1", "x2", "x1sq", "x1x2", "sin2"]
+    page.goto(live_server.url + f"/playground?dataset={dataset}&features={','.join(feats)}&layers=5,3&activation=tanh"
+              "&acts=relu,tanh&lr=0.1&batch=7&l2=0.001&noise=20&split=60&seed=9")
+    for _ in range(25):
+        page.locator("#pg-step").click()
+    js = page.evaluate("({train: playgroundLab.train, test: playgroundLab.test, w: playgroundLab.net.weights(),"
+                       " trainLoss: playgroundLab.trainLoss, testLoss: playgroundLab.testLoss})")
+    rng, points = plane.make(dataset, 400, 0.2, 9)
+    train, test = plane.split(points, 0.6, rng)
+    assert np.allclose(js["train"], train, rtol=1e-12, atol=1e-12) and np.allclose(js["test"], test, rtol=1e-12, atol=1e-12)
+    net = MLP([5, 5, 3, 1], ["relu", "tanh", "linear"], seed=9, bias_scale=0.1)
+    tr = Trainer(net, plane.features(train, feats), [[p[2]] for p in train], loss="logistic", batch_size=7, seed=9)
+    for _ in range(25):
+        tr.step(0.1, 0.001)
+    for a, b in zip(js["w"], net.weights()):
+        assert np.allclose(a["W"], b["W"], rtol=1e-9, atol=1e-12) and np.allclose(a["b"], b["b"], rtol=1e-9, atol=1e-12)
+    assert js["trainLoss"] == pytest.approx(tr.loss(), rel=1e-9)
+    assert js["testLoss"] == pytest.approx(tr.loss(plane.features(test, feats), [[p[2]] for p in test]), rel=1e-9)
