@@ -32,14 +32,14 @@
   }
 
   function draw() {
-    var s = lab, ctx, accent = Plot.css("--accent", "#06f"), fg = Plot.css("--fg", "#000");
+    var s = lab, accent = Plot.css("--accent", "#06f"), fg = Plot.css("--fg", "#000");
     var v = Plot.view(document.getElementById("fit-canvas"), XR, YR);
     v.clear();
     v.axes([-3, -2, -1, 0, 1, 2, 3], [-1.5, -1, -0.5, 0, 0.5, 1, 1.5]);
     var xs = s.pts.map(function (p) { return p[0]; }), ys = s.pts.map(function (p) { return p[1]; });
     if (!s.drawing) v.dots(xs, ys, fg, 2.6);
     var out = s.net.forward(s.grid.map(function (x) { return [x]; }));
-    var hidden = s.net.cache[1].a, V = s.net.layers[1].W[0], c = s.net.layers[1].b[0];
+    var hidden = s.net.cache[1].a, V = s.net.layers[1].W[0];
     v.line(s.grid, out.map(function (r) { return r[0]; }), accent, 4);
     if (s.drawing && s.drawing.length) {
       v.line(s.drawing.map(function (p) { return p[0]; }), s.drawing.map(function (p) { return p[1]; }), fg, 3, [6, 4]);
@@ -56,7 +56,6 @@
     var stepsEl = document.getElementById("fit-steps"), mseEl = document.getElementById("fit-mse");
     stepsEl.textContent = s.trainer.steps; stepsEl.dataset.steps = s.trainer.steps;
     mseEl.textContent = s.mse.toPrecision(3); mseEl.dataset.mse = s.mse;
-    void c; void ctx;
   }
 
   function loop() {

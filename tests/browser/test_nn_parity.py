@@ -59,6 +59,9 @@ def test_same_weights_and_losses_after_n_steps(nn_page, case):
     for a, b in zip(js["start"], start):  # the same initial weights, exactly
         assert a["W"] == b["W"] and a["b"] == b["b"]
     assert js["losses"] == pytest.approx(py_losses, rel=REL)  # each batch's loss, step by step
+    worst = max(float(np.max(np.abs(np.subtract(a["W"], b["W"])) / np.maximum(np.abs(b["W"]), 1e-12)))
+                for a, b in zip(js["weights"], net.weights()))
+    print(f"nn.js vs mlp.py after {steps} steps: largest relative weight difference {worst:.1e}")
     for a, b in zip(js["weights"], net.weights()):
         assert np.allclose(a["W"], b["W"], rtol=REL, atol=1e-12) and np.allclose(a["b"], b["b"], rtol=REL, atol=1e-12)
     assert js["full"] == pytest.approx(tr.loss(), rel=REL) and js["epochs"] == tr.epochs

@@ -185,3 +185,19 @@ def test_the_page_computes_what_app_nn_computes(page, live_server, dataset):
         assert np.allclose(a["W"], b["W"], rtol=1e-9, atol=1e-12) and np.allclose(a["b"], b["b"], rtol=1e-9, atol=1e-12)
     assert js["trainLoss"] == pytest.approx(tr.loss(), rel=1e-9)
     assert js["testLoss"] == pytest.approx(tr.loss(plane.features(test, feats), [[p[2]] for p in test]), rel=1e-9)
+
+
+def test_no_hidden_layer_and_no_points_still_work(page, live_server):
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server.url + "/playground?dataset=gauss&layers=&lr=0.1")
+    page.locator("#pg-play").click()
+    page.wait_for_function("playgroundLab.trainer.steps >= 500")
+    page.locator("#pg-play").click()
+    assert losses(page)[1] < 0.2  # two Gaussians: a straight line (logistic regression) separates them
+    expect(page.locator("#pg-add-layer")).to_be_enabled()
+    expect(page.locator("#pg-remove-layer")).to_be_disabled()
+    page.goto(live_server.url + "/playground?dataset=mine")  # no points yet: nothing to train, nothing breaks
+    page.locator("#pg-step").click()
+    expect(page.locator("#pg-test-loss")).to_have_text("–")
+    assert errors == []
