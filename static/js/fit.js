@@ -58,11 +58,15 @@
     mseEl.textContent = s.mse.toPrecision(3); mseEl.dataset.mse = s.mse;
   }
 
-  function loop() {
+  function loop(now) {  // as many steps as fit in FRAME_MS, then one picture; stepsPerSecond is wall-clock
     if (!playing || !lab) return;
     var t0 = performance.now(), n = 0;
     while (performance.now() - t0 < FRAME_MS) { step(5); n += 5; }
-    lab.stepsPerSecond = 0.9 * lab.stepsPerSecond + 0.1 * (n / Math.max(performance.now() - t0, 1) * 1000);
+    if (lab.lastFrame) {
+      var rate = n / (now - lab.lastFrame) * 1000;
+      lab.stepsPerSecond = lab.stepsPerSecond ? 0.95 * lab.stepsPerSecond + 0.05 * rate : rate;
+    }
+    lab.lastFrame = now;
     draw();
     requestAnimationFrame(loop);
   }
@@ -71,6 +75,7 @@
     playing = on;
     var b = document.getElementById("fit-play");
     if (b) { b.setAttribute("aria-pressed", on ? "true" : "false"); b.textContent = (on ? "⏸ " : "▶ ") + lab.strings[on ? "fit.pause" : "fit.play"]; }
+    if (lab) lab.lastFrame = 0;
     if (on) requestAnimationFrame(loop);
   }
 

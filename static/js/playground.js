@@ -3,7 +3,7 @@
 // reopens the same data (same seed), network and settings. Loss: logistic (binary cross-entropy).
 (function () {
   "use strict";
-  var VIEW = 6, GRID = 40, N_POINTS = 400, FRAME_MS = 12, BIAS_SCALE = 0.1;
+  var VIEW = 6, GRID = 50, N_POINTS = 400, FRAME_MS = 12, BIAS_SCALE = 0.1;
   var FEATURES = PlaygroundData.FEATURES, ORDER = PlaygroundData.ORDER, DATASETS = PlaygroundData.DATASETS;
 
   var form, lab = null, playing = false, strings = {}, custom = [];
@@ -195,7 +195,7 @@
     var canvas = document.getElementById("pg-boundary"), small = node(GRID);
     paint(small, out.map(function (o) { return 2 * NN.sigmoid(o[0]) - 1; }), 1.4);
     var scale = Plot.view(canvas, [-VIEW, VIEW], [-VIEW, VIEW]).scale, ctx = canvas.getContext("2d"), W = canvas.width;
-    canvas.height = W;
+    if (canvas.height !== W) canvas.height = W;
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(small, 0, 0, W, W);
     function dot(p, test) {
@@ -221,12 +221,15 @@
     if (lab.empty) return;
     for (var i = 0; i < n; i++) lab.trainer.step(lab.cfg.lr, lab.cfg.l2);
   }
-  function loop() {
+  function loop(now) {  // as many steps as fit in FRAME_MS, then one picture; stepsPerSecond is wall-clock
     if (!playing) return;
     var t0 = performance.now(), n = 0;
     while (performance.now() - t0 < FRAME_MS && !lab.empty) { step(10); n += 10; }
-    var dt = performance.now() - t0;
-    if (n) lab.stepsPerSecond = lab.stepsPerSecond ? 0.9 * lab.stepsPerSecond + 0.1 * n / dt * 1000 : n / dt * 1000;
+    if (lab.lastFrame && n) {
+      var rate = n / (now - lab.lastFrame) * 1000;
+      lab.stepsPerSecond = lab.stepsPerSecond ? 0.95 * lab.stepsPerSecond + 0.05 * rate : rate;
+    }
+    lab.lastFrame = now;
     measure();
     draw();
     requestAnimationFrame(loop);
@@ -236,6 +239,7 @@
     var b = document.getElementById("pg-play");
     b.setAttribute("aria-pressed", on ? "true" : "false");
     b.textContent = (on ? "⏸ " : "▶ ") + strings[on ? "playground.pause" : "playground.play"];
+    lab.lastFrame = 0;
     if (on) requestAnimationFrame(loop);
   }
 
