@@ -99,6 +99,7 @@
       on = !on;
       button.setAttribute("aria-pressed", on ? "true" : "false");
       canvas.classList.toggle("drawing", on);
+      document.getElementById("fit-draw-hint").hidden = !on;
       if (on) { setPlaying(false); lab.drawing = []; draw(); } else { lab.drawing = null; draw(); }
     });
     function at(e) {

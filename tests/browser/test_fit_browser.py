@@ -42,6 +42,7 @@ def test_draw_a_target_by_touch_at_390_px(phone_page, live_server):
     page = phone_page
     page.goto(live_server.url + "/fit?hidden=6")
     page.locator("#fit-draw").tap()
+    expect(page.locator("#fit-draw-hint")).to_be_visible()  # "draw on the chart from left to right"
     canvas = page.locator("#fit-canvas")
     box = canvas.bounding_box()
     # a finger stroke left to right, a "V": CDP touch events, as a phone sends them
