@@ -21,9 +21,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.errors import FieldError
 from app.events import publish_result
 from app.labs import Lab
-from app.labs.neuron import LabInputError, parse_query, plain_number
+from app.labs.neuron import parse_query, plain_number
 from app.nn import fit as fitmath
 from app.web import render, run_limited, translator
 
@@ -42,21 +43,21 @@ FitActivation = Literal["relu", "tanh", "sigmoid"]
 def _check_points(value: Any) -> list[list[float]]:
     """A drawn target: at least 2 finite [x, y] pairs within ±COORD_LIMIT, two distinct x."""
     if not isinstance(value, list) or len(value) < 2:
-        raise LabInputError("fit.empty_drawing")
+        raise FieldError("fit.empty_drawing")
     if len(value) > MAX_POINTS:
-        raise LabInputError("fit.too_many_points", limit=MAX_POINTS)
+        raise FieldError("fit.too_many_points", limit=MAX_POINTS)
     points = []
     for p in value:
         if not (isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
-            raise LabInputError("fit.bad_point")
+            raise FieldError("fit.bad_point")
         x, y = float(p[0]), float(p[1])
         if not (math.isfinite(x) and math.isfinite(y)):
-            raise LabInputError("errors.not_finite")
+            raise FieldError("errors.not_finite")
         if abs(x) > COORD_LIMIT or abs(y) > COORD_LIMIT:
-            raise LabInputError("neuron.too_big", limit=plain_number(COORD_LIMIT))
+            raise FieldError("neuron.too_big", limit=plain_number(COORD_LIMIT))
         points.append([x, y])
     if len({x for x, _ in points}) < 2:
-        raise LabInputError("fit.empty_drawing")
+        raise FieldError("fit.empty_drawing")
     return sorted(points)
 
 
@@ -78,7 +79,7 @@ class FitInput(BaseModel):
     def _target(cls, value):
         if isinstance(value, str):
             if value not in fitmath.TARGETS:
-                raise LabInputError("fit.unknown_target", choices=" / ".join(fitmath.TARGETS))
+                raise FieldError("fit.unknown_target", choices=" / ".join(fitmath.TARGETS))
             return value
         return _check_points(value)
 
@@ -108,9 +109,9 @@ class FitState(BaseModel):
         try:
             ys = [float(v) for v in self.draw.split(",") if v.strip()]
         except ValueError:
-            raise LabInputError("fit.bad_drawing") from None
+            raise FieldError("fit.bad_drawing") from None
         if len(ys) != DRAW_POINTS:
-            raise LabInputError("fit.empty_drawing")
+            raise FieldError("fit.empty_drawing")
         xs = np.linspace(*fitmath.X_RANGE, DRAW_POINTS)
         return _check_points([[float(x), y] for x, y in zip(xs, ys)])
 
@@ -139,7 +140,7 @@ def fit_page(request: Request):
     state, error = parse_query(FitState, request)
     try:
         context = lab_context(request, state)
-    except LabInputError as exc:
+    except FieldError as exc:
         error = translator(request)(exc.key, **exc.params)
         state = FitState()
         context = lab_context(request, state)

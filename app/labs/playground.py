@@ -22,10 +22,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.errors import FieldError, UserError
 from app.labs import Lab
-from app.labs.neuron import LabInputError, parse_query
+from app.labs.neuron import parse_query
 from app.uploads import read_body
-from app.web import UserError, render
+from app.web import render
 
 router = APIRouter()
 LAB = Lab(slug="playground", path="/playground", title_key="playground.title", summary_key="playground.summary",
@@ -55,7 +56,7 @@ def _csv_list(value: str, allowed: tuple[str, ...], key: str) -> str:
     items = [v for v in value.split(",") if v]
     for v in items:
         if v not in allowed:
-            raise LabInputError(key, choices=" / ".join(allowed))
+            raise FieldError(key, choices=" / ".join(allowed))
     return ",".join(items)
 
 
@@ -79,7 +80,7 @@ class PlaygroundState(BaseModel):
     @classmethod
     def _dataset(cls, v):
         if v not in DATASETS:
-            raise LabInputError("playground.unknown_choice", choices=" / ".join(DATASETS))
+            raise FieldError("playground.unknown_choice", choices=" / ".join(DATASETS))
         return v
 
     @field_validator("features")
@@ -87,7 +88,7 @@ class PlaygroundState(BaseModel):
     def _features(cls, v):
         v = _csv_list(v, FEATURES, "playground.unknown_choice")
         if not v:
-            raise LabInputError("playground.no_features")
+            raise FieldError("playground.no_features")
         return v
 
     @field_validator("activation")
@@ -106,9 +107,9 @@ class PlaygroundState(BaseModel):
         try:
             sizes = [int(n) for n in v.split(",") if n.strip()]
         except ValueError:
-            raise LabInputError("playground.bad_layers", layers=MAX_LAYERS, neurons=MAX_NEURONS) from None
+            raise FieldError("playground.bad_layers", layers=MAX_LAYERS, neurons=MAX_NEURONS) from None
         if len(sizes) > MAX_LAYERS or any(not 1 <= n <= MAX_NEURONS for n in sizes):
-            raise LabInputError("playground.bad_layers", layers=MAX_LAYERS, neurons=MAX_NEURONS)
+            raise FieldError("playground.bad_layers", layers=MAX_LAYERS, neurons=MAX_NEURONS)
         return ",".join(map(str, sizes))
 
     @field_validator("pts")
@@ -116,15 +117,15 @@ class PlaygroundState(BaseModel):
     def _pts(cls, v):
         rows = [r for r in v.split(";") if r]
         if len(rows) > MAX_URL_POINTS:
-            raise LabInputError("playground.too_many_rows", limit=MAX_URL_POINTS)
+            raise FieldError("playground.too_many_rows", limit=MAX_URL_POINTS)
         for r in rows:
             parts = r.split(",")
             try:
                 x, y, label = float(parts[0]), float(parts[1]), int(parts[2])
             except (ValueError, IndexError):
-                raise LabInputError("playground.bad_points") from None
+                raise FieldError("playground.bad_points") from None
             if len(parts) != 3 or label not in (0, 1) or not (abs(x) <= VIEW and abs(y) <= VIEW):
-                raise LabInputError("playground.bad_points")
+                raise FieldError("playground.bad_points")
         return ";".join(rows)
 
 

@@ -18,9 +18,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.errors import FieldError
 from app.events import publish_result
 from app.labs import Lab
-from app.labs.neuron import LabInputError, bounded_number, parse_query, plain_number, sub
+from app.labs.neuron import bounded_number, parse_query, plain_number, sub
 from app.nn.softmax import cross_entropy, one_hot, softmax_steps
 from app.web import render, translator
 
@@ -36,7 +37,7 @@ STAGES = 4  # e^(s/T), Σ, ÷, cross-entropy
 
 def _temperature(value: float) -> float:
     if not T_MIN <= value <= T_MAX:
-        raise LabInputError("softmax.temperature_range", lo=plain_number(T_MIN), hi=plain_number(T_MAX))
+        raise FieldError("softmax.temperature_range", lo=plain_number(T_MIN), hi=plain_number(T_MAX))
     return value
 
 
@@ -57,7 +58,7 @@ class SoftmaxInput(BaseModel):
     @model_validator(mode="after")
     def _target_is_a_class(self):
         if self.target is not None and self.target >= len(self.logits):
-            raise LabInputError("softmax.no_such_class", n=len(self.logits))
+            raise FieldError("softmax.no_such_class", n=len(self.logits))
         return self
 
 
