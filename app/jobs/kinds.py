@@ -37,6 +37,7 @@ from typing import Any, Callable
 KINDS: dict[str, str] = {
     "train": "app.ml.training:run_train_job",
     "transfer": "app.ml.transfer_job:run_transfer_job",  # a learner's photo classifier (app/classifiers)
+    "text": "app.ml.text:run_text_job",  # a poem model (app/labs/text.py)
 }
 
 JobFunction = Callable[..., dict[str, Any]]
