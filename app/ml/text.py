@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from app.ml.text_design import TextDesign, describe, layer_table
-from app.ml.text_generate import TextGenerator
+from app.ml.text_generate import POEM_START, TextGenerator
 from app.settings import Settings
 from app.web import UserError
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 POEMS_DIR = Path(__file__).resolve().parent / "data" / "poems"
 CORPORA = {"tang300": ("tang300",), "song100": ("song100",), "all": ("tang300", "song100")}
-POEM_END = "\n\n"  # a blank line between poems: the model learns where a poem ends
+POEM_END = POEM_START  # a blank line between poems: the model learns where a poem ends (and begins)
 SAMPLE_PROMPT = "春"  # every epoch's sample line starts here, so the lines can be compared
 SAMPLE_LENGTH = 24
 SAMPLE_TEMPERATURE = 0.8

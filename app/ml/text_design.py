@@ -79,6 +79,7 @@ CODE_COMMENTS = {  # the code's comments; the page passes them in the learner's 
     "train": "3. Train",
     "generate": "4. Write: feed the prompt, then the character it picked, one at a time",
     "temperature": "temperature divides the logits before softmax",
+    "start": "first the blank line before every poem: the memory starts where a poem starts",
 }
 
 
@@ -120,13 +121,13 @@ model.fit(x, y, batch_size={design.batch_size}, epochs={design.epochs})
 
 # {c["generate"]}
 def write(prompt, length=24, temperature=0.8):
-    out = prompt
+    out = "\\n\\n" + prompt  # {c["start"]}
     for _ in range(length):
         p = model.predict(np.array([[index[ch] for ch in out]]), verbose=0)[0, -1]
         logits = np.log(p + 1e-9) / temperature  # {c["temperature"]}
         p = np.exp(logits - logits.max()); p /= p.sum()
         out += chars[np.random.choice(len(chars), p=p)]
-    return out
+    return out[2:]
 
 print(write("床前明月"))
 '''

@@ -4,6 +4,7 @@ The web process never imports Keras: a .keras file is a zip holding `model.weigh
 with h5py, and the recurrence runs in app.nn.rnn (the same cells as the /rnn lab, Keras's layout).
 One step of writing:
 
+    (first the blank line that starts every poem, then the prompt, then each written character:)
     x = embedding[character]                  the character as a vector
     h = cell(x, h)                            the memory, updated (app.nn.rnn)
     logits = h · W + b                        one score per character of the vocabulary
@@ -26,6 +27,8 @@ import numpy as np
 from app.nn.rnn import gru_step, lstm_step, simple_rnn_step
 
 TOP_K = 5
+POEM_START = "\n\n"  # the blank line before every poem in the corpus: reading it first puts the memory
+#                      where a poem begins, so 「床前明月」 is read as a first line (app/ml/text.py)
 RECURRENT_GROUPS = {"lstm": "lstm", "gru": "gru", "simple_rnn": "simplernn"}  # h5 group name → cell
 
 
@@ -82,11 +85,12 @@ def read_keras_weights(data: bytes | Path) -> Weights:
 class TextGenerator:
     """A poem model ready to write: its weights and its vocabulary (app.ml.text.Vocabulary)."""
 
-    def __init__(self, weights: Weights, vocab):
+    def __init__(self, weights: Weights, vocab, start: str = POEM_START):
         if weights.embedding.shape[0] != len(vocab) or weights.dense_bias.shape[0] != len(vocab):
             raise ValueError(f"the model has {weights.dense_bias.shape[0]} characters, the vocabulary {len(vocab)}")
         self.w = weights
         self.vocab = vocab
+        self.start = start if not vocab.unknown(start) else ""  # read before every prompt
 
     @classmethod
     def from_keras(cls, model, vocab, cell: str) -> "TextGenerator":
@@ -112,9 +116,9 @@ class TextGenerator:
         return state, h @ w.dense_kernel + w.dense_bias
 
     def read(self, prompt: str):
-        """The state after reading the prompt, and the logits for the character after it."""
+        """The state after reading the start of a poem and the prompt, and the logits for the next character."""
         state, logits = self.initial_state(), None
-        for char_id in self.vocab.encode(prompt):
+        for char_id in self.vocab.encode(self.start + prompt):
             state, logits = self.step(int(char_id), state)
         return state, logits
 
