@@ -187,3 +187,18 @@ def test_the_corpus_downloads_for_the_keras_code(client):
     r = client.get("/text/corpus/song100.jsonl")
     assert r.status_code == 200 and r.text.count("\n") == 95
     assert client.get("/text/corpus/secret.jsonl").status_code == 404
+
+
+def test_the_design_form_starts_a_job_with_and_without_htmx(client, settings):
+    form = {"corpus": "song100", "cell": "simplernn", "units": "16", "embedding": "8", "sequence_length": "16",
+            "batch_size": "32", "learning_rate": "0.01", "epochs": "1", "seed": "1"}
+    r = client.post("/text/jobs", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/train/jobs/")
+    job = client.get("/api/jobs/" + r.headers["location"].rsplit("/", 1)[1]).json()
+    assert job["kind"] == "text" and job["params"]["cell"] == "simplernn" and job["params"]["corpus"] == "song100"
+    r = client.post("/text/jobs", data=form, headers={"hx-request": "true"})
+    assert r.status_code == 200 and r.headers["hx-redirect"].startswith("/train/jobs/")
+    rows = job_count(settings)
+    r = client.post("/text/jobs", data={**form, "units": "0"}, headers={"hx-request": "true", **EN})
+    assert r.status_code == 422 and "at least 1" in r.text and "<html" not in r.text, "an error fragment for htmx"
+    assert job_count(settings) == rows
