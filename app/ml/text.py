@@ -27,6 +27,7 @@ import numpy as np
 
 from app.ml.text_design import TextDesign, describe, layer_table
 from app.ml.text_generate import POEM_START, TextGenerator
+from app.ml.training import load_model_bytes, model_bytes
 from app.settings import Settings
 from app.web import UserError
 
@@ -40,6 +41,7 @@ SAMPLE_LENGTH = 24
 SAMPLE_TEMPERATURE = 0.8
 SAMPLE_SEED = 1
 MODEL_FILE = "model.keras"
+CHECKPOINT = "checkpoint.keras"
 
 
 @lru_cache(maxsize=4)
@@ -153,12 +155,12 @@ def sample_line(model, vocab: Vocabulary, design: TextDesign) -> str:
     return prompt + text
 
 
-def _sample_callback(reporter, vocab: Vocabulary, design: TextDesign):
+def _epoch_callbacks(reporter, vocab: Vocabulary, design: TextDesign) -> tuple:
+    """(before, after) the progress callback: a sample line into the epoch's progress write, then
+    a checkpoint that carries that epoch's history and lines (a killed worker's job resumes there)."""
     import keras
 
     class EpochSample(keras.callbacks.Callback):
-        """After every epoch: one generated line into the job's progress (the job page shows it)."""
-
         def on_epoch_end(self, epoch, logs=None):
             if self.model.stop_training:
                 return
@@ -166,7 +168,33 @@ def _sample_callback(reporter, vocab: Vocabulary, design: TextDesign):
             samples = [s for s in reporter.progress.get("samples", []) if s["epoch"] <= epoch]
             reporter.progress["samples"] = samples + [{"epoch": epoch + 1, "text": line}]
 
-    return EpochSample()
+    class EpochCheckpoint(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if self.model.stop_training or epoch + 1 >= design.epochs:
+                return
+            meta = {"epoch": epoch + 1, "history": reporter.progress.get("history", []),
+                    "samples": reporter.progress.get("samples", [])}
+            reporter.save_file(CHECKPOINT, model_bytes(self.model), meta)
+
+    return EpochSample(), EpochCheckpoint()
+
+
+def _model_to_train(reporter, design: TextDesign, vocab_size: int):
+    """(model, first epoch): a fresh model, or the last checkpoint of a run whose worker died."""
+    checkpoint = reporter.load_file(CHECKPOINT)
+    if checkpoint is None:
+        reporter.stage("compiling")
+        model = build_model(design, vocab_size)
+        compile_model(model, design)
+        return model, 0
+    reporter.stage("resuming")
+    model = load_model_bytes(checkpoint[0])
+    model.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    done = int(checkpoint[1]["epoch"])
+    reporter.progress.update(history=checkpoint[1].get("history", []), samples=checkpoint[1].get("samples", []),
+                             batches=[b for b in reporter.progress.get("batches", []) if b["x"] <= done],
+                             epoch=done, resumed_from=done)
+    return model, done
 
 
 def manifest_for(job_id: str, owner: str, design: TextDesign, vocab: Vocabulary, metrics: dict) -> dict[str, Any]:
@@ -182,20 +210,15 @@ def manifest_for(job_id: str, owner: str, design: TextDesign, vocab: Vocabulary,
 
 def run_text_job(settings: Settings, job_id: str, params: dict[str, Any], reporter) -> dict[str, Any]:
     """The "text" job kind (see app/jobs/kinds.py): train, with a sample line after every epoch."""
-    from app.ml.training import model_bytes
-
     design = TextDesign.model_validate(params)
     reporter.stage("loading")
     vocab, ids = corpus_ids(design)
-    reporter.stage("compiling")
-    model = build_model(design, len(vocab))
-    compile_model(model, design)
+    model, first_epoch = _model_to_train(reporter, design, len(vocab))
     x, _y = epoch_data(design, ids, 0)
-    steps = -(-len(x) // design.batch_size)
-    # the sample first: the progress callback's end-of-epoch write then carries it
-    callbacks = [_sample_callback(reporter, vocab, design), reporter.callback(design.epochs, steps)]
+    sample, checkpoint = _epoch_callbacks(reporter, vocab, design)
+    callbacks = [sample, reporter.callback(design.epochs, -(-len(x) // design.batch_size)), checkpoint]
     started = time.monotonic()
-    for epoch in range(design.epochs):  # one fit per epoch: a fresh window offset each time
+    for epoch in range(first_epoch, design.epochs):  # one fit per epoch: a fresh window offset each time
         x, y = epoch_data(design, ids, epoch)
         model.fit(x, y, batch_size=design.batch_size, epochs=epoch + 1, initial_epoch=epoch,
                   callbacks=callbacks, verbose=0, shuffle=True)
@@ -205,5 +228,6 @@ def run_text_job(settings: Settings, job_id: str, params: dict[str, Any], report
     metrics = {"loss": (history[-1] if history else {}).get("loss"), "train_seconds": round(time.monotonic() - started, 1)}
     manifest = manifest_for(job_id, reporter.owner, design, vocab, metrics)
     reporter.save_file(MODEL_FILE, model_bytes(model), {"model_id": manifest["id"]})
+    reporter.delete_file(CHECKPOINT)
     return {"parameters": int(model.count_params()), "manifest": manifest, "history": history,
             "samples": reporter.progress.get("samples", []), "loss": metrics["loss"]}

@@ -202,3 +202,25 @@ def test_the_design_form_starts_a_job_with_and_without_htmx(client, settings):
     r = client.post("/text/jobs", data={**form, "units": "0"}, headers={"hx-request": "true", **EN})
     assert r.status_code == 422 and "at least 1" in r.text and "<html" not in r.text, "an error fragment for htmx"
     assert job_count(settings) == rows
+
+
+def test_writing_never_loads_keras_in_the_web_process(settings, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = f"""
+import sys
+from fastapi.testclient import TestClient
+from app.main import create_app
+from app.settings import Settings
+s = Settings(data_dir={str(tmp_path / 'web')!r}, assets_dir={str(settings.assets_dir)!r}, workers=0)
+with TestClient(create_app(s)) as c:
+    assert c.post("/api/text/generate", json={{"prompt": "春", "length": 20}}).status_code == 200
+    assert c.get("/text").status_code == 200 and c.get("/text/train").status_code == 200
+print(sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", "numpy only: no Keras, TensorFlow, JAX or PyTorch"

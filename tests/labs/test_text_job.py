@@ -41,3 +41,33 @@ def test_a_text_job_trains_on_a_worker_with_a_sample_per_epoch(tmp_path, shared)
         assert len(r.json()["steps"]) == 5
         assert job_id in [m["id"] for m in client.get("/api/text/models").json()]
         assert client.get(f"/api/jobs/{job_id}/model").headers["content-disposition"].endswith(f'poems-{job_id}.keras"')
+
+
+def test_a_killed_worker_s_text_job_resumes_from_its_last_epoch(tmp_path, shared):
+    from app.jobs import service
+
+    settings = job_settings(tmp_path / "data", shared)
+    design = {**TINY_TEXT, "epochs": 3, "subset": 20_000, "batch_size": 8, "units": 32}
+    with TestClient(create_app(settings)) as client:
+        first = Worker(settings, "first")
+        try:
+            job_id = client.post("/api/jobs", json=design).json()["id"]
+            wait_for(lambda: job_json(client, job_id), lambda j: j["epoch"] >= 1 and j["status"] == "running"
+                     and service.load_file(settings, job_id, "checkpoint.keras") is not None,
+                     timeout=120, interval=0.05, what="the first epoch's checkpoint")
+            first.kill9()  # mid-job
+        finally:
+            first.stop()
+        killed_at = job_json(client, job_id)
+        assert killed_at["status"] == "running" and killed_at["epoch"] < 3
+        second = Worker(settings, "second")
+        try:
+            job = wait_for(lambda: job_json(client, job_id), lambda j: j["status"] not in ("queued", "running"),
+                           timeout=240, what="the resumed job")
+        finally:
+            second.stop()
+    assert job["status"] == "succeeded" and job["attempts"] == 2 and job["worker"].endswith(f":{second.pid}")
+    assert [h["epoch"] for h in job["history"]] == [1, 2, 3]
+    assert [s["epoch"] for s in job["samples"]] == [1, 2, 3], "the lines written before the crash are kept"
+    assert 1 <= service.get_job(settings, job_id).progress["resumed_from"] <= killed_at["epoch"] + 1
+    assert service.load_file(settings, job_id, "checkpoint.keras") is None, "the checkpoint is gone once done"
