@@ -47,6 +47,11 @@ TASK = "text"
 DEFAULT_MODEL = "poems-lstm"
 MAX_LENGTH = 500
 MAX_PROMPT = 200
+PRESETS = {  # pills on the design page: the same numbers, another cell, or a model that trains in a minute
+    "tiny": TextDesign(cell="gru", units=64, embedding=32, epochs=3),
+    "simplernn": TextDesign(cell="simplernn", units=128, epochs=10),
+    "lstm": TextDesign(cell="lstm", units=128, epochs=10),
+}
 TEMPERATURE_DEMO = (0.5, 1.0, 2.0)  # the first step's bars at other temperatures, next to the chosen one
 
 
@@ -241,7 +246,8 @@ def design_context(request: Request, settings: Settings, design: TextDesign) -> 
     return {"form": design, "table": table, "total_params": total, "vocab_size": vocab_size,
             "code": keras_code(design, code_comments(request)), "query": form_query(design),
             "too_big": total > settings.max_parameters, "max_parameters": settings.max_parameters,
-            "cells": ("simplernn", "lstm", "gru"), "corpora": tuple(CORPORA)}
+            "cells": ("simplernn", "lstm", "gru"), "corpora": tuple(CORPORA),
+            "presets": {name: form_query(d) for name, d in PRESETS.items()}}
 
 
 @router.get("/text/train", response_class=HTMLResponse, summary="Design a poem model and train it (page)")

@@ -134,6 +134,7 @@ def test_the_design_preview_counts_parameters(client):
     assert "layers.GRU(32, return_sequences=True)" in body["code"]
     page = client.get("/text/train", params={"cell": "simplernn", "units": 10})
     assert page.status_code == 200 and 'id="cell-simplernn" name="cell" value="simplernn" checked' in page.text
+    assert 'id="preset-tiny" href="/text/train?corpus=tang300&amp;cell=gru&amp;units=64' in page.text
     frag = client.get("/text/train/design", params={"cell": "gru"}, headers={"hx-request": "true"})
     assert frag.headers["hx-push-url"].startswith("/text/train?corpus=tang300&cell=gru")
 
