@@ -225,3 +225,12 @@ print(sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modu
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", "numpy only: no Keras, TensorFlow, JAX or PyTorch"
+
+
+def test_a_teacher_can_push_the_poem_lab_to_every_phone(client):
+    from app.classroom.presets import available_presets, build_push
+
+    preset = next(p for p in available_presets() if p.lab == "text")
+    push = build_push(preset.lab, preset.state)
+    assert push["url"].startswith("/text?") and "temperature=0" in push["url"]
+    assert client.get(push["url"]).status_code == 200, "the pushed page writes"
