@@ -133,3 +133,14 @@ def test_the_job_page_shows_a_line_per_epoch(browser, server, text_job, size, la
         screenshot(page, f"text-job-{size}-{lang}")
     finally:
         close(context)
+
+
+@pytest.mark.parametrize("path", ["/text?length=30&temperature=1", "/text/train?cell=gru", "/text?prompt=床前ABC"])
+def test_nothing_scrolls_sideways_at_360_px(browser, server, path):
+    context = new_context(browser, width=360, height=740, lang="zh-TW", touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server.url + path)
+        no_horizontal_scroll(page)
+    finally:
+        close(context)
