@@ -1,4 +1,4 @@
-"""What the web side (and the transfer job) does with a learner's classifiers.
+"""What the web side does with a learner's classifiers (what the transfer job shares: store.py).
 
     cid = create(settings, owner, name, ["家八哥", "土八哥"])      # checked names, no photos yet
     add_photos(settings, cid, owner, class_index, [(filename, bytes), …])  # all decoded, or none stored
@@ -18,17 +18,19 @@ import io
 import secrets
 import shutil
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, update
 
-from app.classifiers.models import Classifier, ClassifierClass, ClassifierPhoto, utcnow
+from app.classifiers.store import JOB_KIND, class_names, get, job_ids
+from app.classifiers.tables import Classifier, ClassifierClass, ClassifierPhoto, utcnow
 from app.db import session_scope
+from app.errors import UserError
+from app.jobs.tables import JobFile
 from app.settings import Settings
-from app.web import UserError
 
 MIN_CLASSES, MAX_CLASSES = 2, 6
 MIN_PHOTOS_PER_CLASS = 5
@@ -36,14 +38,6 @@ MAX_PHOTOS = 200  # in all classes together
 MAX_NAME_LENGTH = 40
 PHOTO_RETENTION_DAYS = 7
 JPEG_QUALITY = 92
-JOB_KIND = "transfer"
-
-
-def aware(t: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back; every time we store is UTC."""
-    if t is None:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def clean_name(name: str) -> str:
@@ -87,26 +81,12 @@ def create(settings: Settings, owner: str, name: str, classes: list[str]) -> str
     return cid
 
 
-def get(settings: Settings, cid: str) -> Classifier | None:
-    if not cid or len(cid) > 32:
-        return None
-    with session_scope(settings.database_url_resolved) as s:
-        return s.get(Classifier, cid)
-
-
 def owned(settings: Settings, cid: str, owner: str) -> Classifier:
     """The classifier, if this browser made it (404 otherwise: someone else's looks like none)."""
     c = get(settings, cid)
     if c is None or (c.owner and c.owner != owner):
         raise UserError("classifiers.error_not_found", 404)
     return c
-
-
-def class_names(settings: Settings, cid: str) -> list[str]:
-    with session_scope(settings.database_url_resolved) as s:
-        rows = s.scalars(select(ClassifierClass).where(ClassifierClass.classifier_id == cid)
-                         .order_by(ClassifierClass.index)).all()
-        return [r.name for r in rows]
 
 
 def photo_index(settings: Settings, cid: str) -> dict[int, list[int]]:
@@ -185,7 +165,7 @@ def remove_photo(settings: Settings, cid: str, owner: str, photo_id: int) -> dic
 # --- training ----------------------------------------------------------------------------------
 
 def active_job(settings: Settings, c: Classifier):
-    from app.jobs.models import ACTIVE
+    from app.jobs.tables import ACTIVE
     from app.jobs.service import get_job
 
     job = get_job(settings, c.job_id) if c.job_id else None
@@ -222,55 +202,6 @@ def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, hold
     return job_id
 
 
-def training_set(settings: Settings, cid: str):
-    """Everything the transfer job needs, read once at its start (None: the classifier is gone)."""
-    from app.ml.transfer_job import TrainingSet
-
-    with session_scope(settings.database_url_resolved) as s:
-        c = s.get(Classifier, cid)
-        if c is None:
-            return None
-        rows = s.execute(select(ClassifierPhoto.id, ClassifierPhoto.class_index, ClassifierPhoto.jpeg)
-                         .where(ClassifierPhoto.classifier_id == cid).order_by(ClassifierPhoto.id)).all()
-        name, owner = c.name, c.owner
-    names = class_names(settings, cid)
-    return TrainingSet(classifier_id=cid, name=name, owner=owner, class_names=names,
-                       photo_ids=[int(r[0]) for r in rows], labels=np.array([int(r[1]) for r in rows], dtype=np.int64),
-                       jpegs=[r[2] for r in rows])
-
-
-def finish_training(settings: Settings, cid: str, job_id: str, result: dict[str, Any]) -> bool:
-    """The worker's last step: this job's model is now the classifier's; older jobs' model files
-    are dropped. False when the classifier was deleted meanwhile."""
-    from app.jobs.models import JobFile
-
-    summary = {k: result.get(k) for k in ("val_accuracy", "train_accuracy", "parameters", "borrowed_parameters",
-                                          "embedding_size", "val_confusion", "embed_seconds", "train_seconds", "seconds",
-                                          "base", "base_title")}
-    summary["val_photos"] = len(result.get("val_photo_ids") or [])
-    summary["classes"] = result.get("classes")
-    summary["held_out"] = [{"photo_id": pid, "guess": g} for pid, g in
-                           zip(result.get("val_photo_ids") or [], result.get("val_guesses") or [])]
-    with session_scope(settings.database_url_resolved) as s:
-        done = s.execute(update(Classifier).where(Classifier.id == cid)
-                         .values(model_job_id=job_id, result=summary)).rowcount
-        if done:
-            old_jobs = _job_ids(s, cid, exclude=job_id)
-            if old_jobs:
-                s.execute(sql_delete(JobFile).where(JobFile.job_id.in_(old_jobs)))
-    return bool(done)
-
-
-def _job_ids(session, cid: str, exclude: str | None = None) -> list[str]:
-    from app.jobs.models import Job
-
-    ids = []
-    for job in session.scalars(select(Job).where(Job.kind == JOB_KIND)).all():
-        if (job.params or {}).get("classifier_id") == cid and job.id != exclude:
-            ids.append(job.id)
-    return ids
-
-
 def ensure_model(settings: Settings, c: Classifier) -> bool:
     """This host has the classifier's current model in <data_dir>/models/<id>/ (a web host that is
     not the worker's writes it from the job's files). True when the model is ready to use."""
@@ -304,7 +235,6 @@ def ensure_model(settings: Settings, c: Classifier) -> bool:
 
 def delete(settings: Settings, cid: str, owner: str, registry=None) -> None:
     """The photos, the model (files and folder) and the training jobs' files: all gone."""
-    from app.jobs.models import JobFile
     from app.jobs.service import cancel_job
 
     c = owned(settings, cid, owner)
@@ -312,7 +242,7 @@ def delete(settings: Settings, cid: str, owner: str, registry=None) -> None:
     if job is not None:
         cancel_job(settings, job.id, owner)
     with session_scope(settings.database_url_resolved) as s:
-        jobs = _job_ids(s, cid)
+        jobs = job_ids(s, cid)
         if jobs:
             s.execute(sql_delete(JobFile).where(JobFile.job_id.in_(jobs)))
         s.execute(sql_delete(ClassifierPhoto).where(ClassifierPhoto.classifier_id == cid))

@@ -6,7 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from app.classifiers import service
-from app.classifiers.models import Classifier
+from app.classifiers.tables import Classifier
+from app.jobs.store import aware
 from app.settings import Settings
 
 
@@ -79,7 +80,7 @@ def classifier_view(settings: Settings, c: Classifier, translate=None) -> dict[s
             "held_out": held_out_view(result.get("held_out") or [], classes, result.get("classes") or names),
         }
     total = sum(cl["count"] for cl in classes)
-    kept_until = service.aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None
+    kept_until = aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None
     return {
         "id": c.id,
         "name": c.name,

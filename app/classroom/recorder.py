@@ -116,8 +116,8 @@ def describe_job(url: str, job_id: str) -> dict[str, Any]:
     from sqlalchemy import select
 
     from app.db import session_scope
-    from app.jobs.models import Job
-    from app.ml.design import TrainDesign, describe
+    from app.jobs.tables import Job
+    from app.ml.design import TrainDesign, describe, stored_design
 
     with session_scope(url) as s:
         job = s.scalar(select(Job).where(Job.id == job_id))
@@ -125,7 +125,7 @@ def describe_job(url: str, job_id: str) -> dict[str, Any]:
             return {}
         out: dict[str, Any] = {}
         try:
-            design = TrainDesign(**{k: v for k, v in (job.params or {}).items() if k in TrainDesign.model_fields})
+            design = stored_design({k: v for k, v in (job.params or {}).items() if k in TrainDesign.model_fields})
             out["design"] = f"{describe(design)}, {design.activation}, {design.optimizer}, {design.epochs} epochs"
         except Exception:
             out["design"] = _short((job.params or {}).get("architecture"), 40)

@@ -42,6 +42,7 @@ PER_BATCH = 5
 class ClassroomService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.lab_paths: dict[str, str] | None = None  # the labs a teacher may push (install())
         self.url = settings.database_url_resolved
         self.hub = Hub()
         self.pending: deque[tuple[str, str, dict[str, Any], float]] = deque(maxlen=50_000)

@@ -135,7 +135,7 @@ def delete_class_photos(url: str, students: list[tuple[str, float]]) -> int:
     from datetime import datetime, timezone
 
     try:
-        from app.classifiers.models import Classifier, ClassifierPhoto
+        from app.classifiers.tables import Classifier, ClassifierPhoto
     except ImportError:  # no classifier feature on this server
         return 0
     deleted = 0

@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.deps import BrowserIdDep, SettingsDep, TranslatorDep
+from app.errors import UserError
 from app.jobs import service
-from app.jobs.models import Job
+from app.jobs.tables import Job
 from app.settings import Settings
-from app.web import UserError
 
 router = APIRouter(tags=["jobs"])
 

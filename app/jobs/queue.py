@@ -2,7 +2,7 @@
 
 The queue carries only wake-up messages "run job <id>". A worker claims the job row atomically
 (app/jobs/tasks.py), so a duplicate message is harmless, and a lost one (a worker killed with
-kill -9 after taking it) is made good by re-sending it (service.reap_stale). The job table, not
+kill -9 after taking it) is made good by re-sending it (recovery.reap_stale). The job table, not
 the queue, is the truth.
 """
 

@@ -31,9 +31,10 @@ from sqlalchemy import select
 from app.db import session_scope
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
 from app.jobs import service
-from app.jobs.models import Job
+from app.jobs.tables import Job
 from app.labs import Lab
-from app.ml.registry import Manifest, ModelRegistry, resolve_file
+from app.ml.manifest import Manifest, resolve_file
+from app.ml.registry import ModelRegistry
 from app.ml.text import CORPORA, POEMS_DIR, Vocabulary, check_limits, vocabulary
 from app.ml.text_design import CODE_COMMENTS, TextDesign, describe, form_query, keras_code, layer_table
 from app.ml.text_generate import TextGenerator, read_keras_weights

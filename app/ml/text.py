@@ -29,7 +29,7 @@ from app.ml.text_design import TextDesign, describe, layer_table
 from app.ml.text_generate import POEM_START, TextGenerator
 from app.ml.training import load_model_bytes, model_bytes
 from app.settings import Settings
-from app.web import UserError
+from app.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -86,7 +86,7 @@ def compile_model(model, design: TrainDesign, steps_per_epoch: int, optimizer=No
 
 
 def training_data(settings: Settings, design: TrainDesign) -> dict[str, np.ndarray]:
-    from app.jobs.kinds import JobFailed
+    from app.errors import JobFailed
 
     try:
         data = dict(mnist_arrays(settings))

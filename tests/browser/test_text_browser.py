@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.jobs import service
-from app.jobs.models import Job, utcnow
+from app.jobs.tables import Job, utcnow
 from app.db import session_scope
 from app.ml.text_design import TextDesign
 from app.settings import Settings

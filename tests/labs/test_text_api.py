@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.jobs import service
-from app.jobs.models import Job, utcnow
+from app.jobs.tables import Job, utcnow
 from app.jobs.queue import pending_count
 from app.ml.text import build_model, manifest_for, vocabulary
 from app.ml.text_design import TextDesign, parameter_count

@@ -57,7 +57,7 @@
           setStatus(tmp.textContent.trim(), true);
         }
       })
-      .catch(function () { setStatus(strings["conv.digit.offline"], true); })
+      .catch(function () { setStatus(strings["conv_digit.offline"], true); })
       .then(function () {
         inFlight = false;
         lab.classList.remove("busy");
@@ -90,7 +90,7 @@
     document.getElementById("fmap-title").textContent = button.getAttribute("data-title");
     document.getElementById("fmap-img").src = button.querySelector("img").src;
     var max = button.getAttribute("data-max");
-    document.getElementById("fmap-caption").textContent = max ? strings["conv.digit.max"].replace("{max}", max) : "";
+    document.getElementById("fmap-caption").textContent = max ? strings["conv_digit.max"].replace("{max}", max) : "";
     var filter = document.getElementById("fmap-filter");
     var weights = button.getAttribute("data-weights");
     filter.hidden = !weights;
