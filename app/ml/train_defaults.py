@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from app.ml.mnist import as_model_input, load_mnist
+from app.ml.text_defaults import MODEL_ID as POEM_MODEL
+from app.ml.text_defaults import train_poem_model
 from app.ml.predictors import LiteRTPredictor
 from app.settings import Settings
 
@@ -197,8 +199,6 @@ def litert_accuracy(path: Path, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def train_defaults(settings: Settings, out_dir: Path, only: list[str] | None = None, epochs: int | None = None) -> list[dict]:
-    from app.ml.text_defaults import MODEL_ID as POEM_MODEL, train_poem_model
-
     digits = [model_id for model_id in DEFAULTS if not only or model_id in only]
     data = load_mnist(settings) if digits else None
     manifests = [train_one(model_id, DEFAULTS[model_id], data, out_dir, epochs) for model_id in digits]
