@@ -23,7 +23,7 @@ class Lab:
 
 # Order = the lecture's order, which the home page's lab list follows.
 LAB_MODULES = ["home", "prefs", "photos", "neuron", "descent", "descent_three", "softmax", "fit", "playground", "digits", "conv",
-               "conv_digit", "train", "classifiers", "classroom"]
+               "conv_digit", "train", "rnn", "text", "classifiers", "classroom"]
 
 
 def lab_modules() -> list[ModuleType]:
