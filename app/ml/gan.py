@@ -37,6 +37,12 @@ def build_generator(latent_dim: int = LATENT_DIM):
     return keras.Model([z, digit], image, name="generator")
 
 
+def generator_parameters(latent_dim: int = LATENT_DIM) -> int:
+    """The generator's weights: the digit table 10×16, then Dense 256, 512 and 784 (W and b each)."""
+    sizes = [latent_dim + 16, 256, 512, 28 * 28]
+    return 10 * 16 + sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
 def build_discriminator():
     """(image, digit) → the probability that the image is a real digit of that kind."""
     import keras

@@ -17,6 +17,7 @@ def test_numpy_generator_is_the_keras_generators_twin():
         keras_images = gan.to_uint8(generator.predict_on_batch([z, np.full((4, 1), digit, np.int32)]))
         numpy_images = gan.numpy_generate(weights, digit, 4, seed=5)
         assert np.abs(keras_images.astype(int) - numpy_images.astype(int)).max() <= 1  # rounding at x.5 only
+    assert generator.count_params() == gan.generator_parameters(12)
     assert numpy_images.dtype == np.uint8 and numpy_images.shape == (4, 28, 28)
     again = np.load(__import__("io").BytesIO(gan.npz_bytes(weights)))
     assert np.array_equal(gan.numpy_generate(dict(again), 7, 4, seed=5), numpy_images)  # survives the file
