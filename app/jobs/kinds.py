@@ -37,6 +37,7 @@ from typing import Any, Callable
 KINDS: dict[str, str] = {
     "train": "app.ml.training:run_train_job",
     "transfer": "app.ml.transfer_job:run_transfer_job",  # a learner's photo classifier (app/classifiers)
+    "rnn_memory": "app.labs.rnn.memory_job:run_memory_job",  # remember the first symbol after N steps (/rnn/memory)
 }
 
 JobFunction = Callable[..., dict[str, Any]]
