@@ -36,6 +36,7 @@ case "${1:-}" in
   test)
     shift; browser_deps; venv test
     export PLAYGROUND_TEST_ASSETS="${PLAYGROUND_TEST_ASSETS:-$(cd .. && pwd)/shared}"
+    .venv/bin/lint-imports  # imports point down (pyproject.toml [tool.importlinter], docs/architecture.md)
     exec .venv/bin/python -m pytest "$@" ;;
   *)
     echo "usage: ./dev.sh serve [--host 0.0.0.0] [--port 8000] | ./dev.sh test [pytest args]" >&2; exit 2 ;;

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
 
+from app.lan import lan_addresses
 from app.settings import Settings, get_settings
-
-
-def lan_addresses() -> list[str]:
-    """This machine's LAN addresses, for the URL students type (no packet is sent)."""
-    found: list[str] = []
-    try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.append(info[4][0])
-    except OSError:
-        pass
-    try:  # the address of the default route: connect() on UDP sends nothing
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.255.255.255", 1))
-            found.insert(0, s.getsockname()[0])
-    except OSError:
-        pass
-    unique = [a for i, a in enumerate(found) if a not in found[:i] and not a.startswith("127.")]
-    return unique
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,6 +49,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import app.tables  # noqa: F401  (every table, so that the worker creates them all)
     from app.jobs.worker import run_worker
 
     return run_worker(settings, backend=args.backend, device=args.device)

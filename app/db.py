@@ -1,6 +1,7 @@
 """The database: one SQLAlchemy engine per Settings, made lazily, shared by the web app and workers.
 
-Tables are declared in the module that owns them (jobs, classifiers, classroom) on `Base`.
+Tables are declared on `Base` in the package that owns them (app/jobs/tables.py, …); app/tables.py
+lists those modules and creates them all (init_db). This module imports nothing of app.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ def get_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(url: str) -> Engine:
-    """Create every table that the imported modules declared."""
-    import app.tables  # noqa: F401  (registers all tables on Base)
+def create_tables(url: str) -> Engine:
+    """Create the tables declared so far on Base (by the modules imported until now).
 
+    The app and the tests call app.tables.init_db(), which first imports every table module."""
     engine = get_engine(url)
     Base.metadata.create_all(engine)
     return engine

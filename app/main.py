@@ -9,9 +9,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
 from app.classroom import install as install_classroom
-from app.labs import lab_modules
+from app.labs import all_labs, lab_modules
 from app.ml.registry import ModelRegistry
 from app.settings import Settings, get_settings
+from app.tables import init_db
 from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, install_error_handlers
 
 
@@ -24,8 +25,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from app.db import init_db
-
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         init_db(settings.database_url_resolved)
         app.state.registry = ModelRegistry(settings)
@@ -41,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.result_listeners = []  # see app/events.py
-    install_classroom(app)  # result listener, per-student rate limits, class event streams
+    # result listener, per-student rate limits, class event streams; what a teacher may push
+    install_classroom(app, {lab.slug: lab.path for lab in all_labs()})
     app.dependency_overrides[get_settings] = lambda: settings
     for module in lab_modules():
         app.include_router(module.router)

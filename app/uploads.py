@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import Request
 from python_multipart.multipart import parse_options_header
 
-from app.web import UserError
+from app.errors import UserError
 
 Fields = dict[str, tuple[bytes, bool]]  # field name → (content, whether it was a file)
 

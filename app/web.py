@@ -23,7 +23,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.i18n import Translator, negotiate
+from app.errors import UserError  # noqa: F401  (importable from here too, as before)
+from app.i18n import Translator, catalogue, negotiate
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -106,16 +107,6 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return response
 
 
-class UserError(Exception):
-    """A mistake the learner can fix: shown in their language with what to do."""
-
-    def __init__(self, key: str, status_code: int = 422, **params: Any):
-        super().__init__(key)
-        self.key = key
-        self.status_code = status_code
-        self.params = params
-
-
 def error_response(request: Request, status_code: int, message: str, code: str) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message, "code": code}, status_code=status_code)
@@ -163,8 +154,6 @@ def describe_validation_error(error: dict, _: Translator) -> str:
 
 
 def _catalogue_keys():
-    from app.i18n import catalogue
-
     return catalogue()
 
 

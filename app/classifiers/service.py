@@ -1,4 +1,4 @@
-"""What the web side (and the transfer job) does with a learner's classifiers.
+"""What the web side does with a learner's classifiers (what the transfer job shares: store.py).
 
     cid = create(settings, owner, name, ["家八哥", "土八哥"])      # checked names, no photos yet
     add_photos(settings, cid, owner, class_index, [(filename, bytes), …])  # all decoded, or none stored
@@ -18,17 +18,23 @@ import io
 import secrets
 import shutil
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select, update
 
-from app.classifiers.models import Classifier, ClassifierClass, ClassifierPhoto, utcnow
+from app.classifiers.store import JOB_KIND, class_names, get, job_ids
+from app.classifiers.tables import Classifier, ClassifierClass, ClassifierPhoto, utcnow
 from app.db import session_scope
+from app.errors import UserError
+from app.jobs.service import cancel_job, get_job, load_file, submit_job
+from app.jobs.tables import ACTIVE, JobFile
+from app.ml.photos import decode
+from app.ml.registry import ModelRegistry
+from app.ml.transfer import EPOCHS, HEAD_FILE, WEIGHTS_FILE, default_base, write_model_folder
 from app.settings import Settings
-from app.web import UserError
 
 MIN_CLASSES, MAX_CLASSES = 2, 6
 MIN_PHOTOS_PER_CLASS = 5
@@ -36,14 +42,6 @@ MAX_PHOTOS = 200  # in all classes together
 MAX_NAME_LENGTH = 40
 PHOTO_RETENTION_DAYS = 7
 JPEG_QUALITY = 92
-JOB_KIND = "transfer"
-
-
-def aware(t: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back; every time we store is UTC."""
-    if t is None:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def clean_name(name: str) -> str:
@@ -87,26 +85,12 @@ def create(settings: Settings, owner: str, name: str, classes: list[str]) -> str
     return cid
 
 
-def get(settings: Settings, cid: str) -> Classifier | None:
-    if not cid or len(cid) > 32:
-        return None
-    with session_scope(settings.database_url_resolved) as s:
-        return s.get(Classifier, cid)
-
-
 def owned(settings: Settings, cid: str, owner: str) -> Classifier:
     """The classifier, if this browser made it (404 otherwise: someone else's looks like none)."""
     c = get(settings, cid)
     if c is None or (c.owner and c.owner != owner):
         raise UserError("classifiers.error_not_found", 404)
     return c
-
-
-def class_names(settings: Settings, cid: str) -> list[str]:
-    with session_scope(settings.database_url_resolved) as s:
-        rows = s.scalars(select(ClassifierClass).where(ClassifierClass.classifier_id == cid)
-                         .order_by(ClassifierClass.index)).all()
-        return [r.name for r in rows]
 
 
 def photo_index(settings: Settings, cid: str) -> dict[int, list[int]]:
@@ -131,8 +115,6 @@ def crop_jpeg(pixels: np.ndarray) -> bytes:
 def add_photos(settings: Settings, cid: str, owner: str, class_index: int, files: list[tuple[str, bytes]],
                translate=None) -> dict[str, Any]:
     """Decode every file to its 224 × 224 centre crop; store them all, or (on any bad file) none."""
-    from app.ml.photos import decode
-
     c = owned(settings, cid, owner)
     names = class_names(settings, cid)
     if not 0 <= class_index < len(names):
@@ -185,9 +167,6 @@ def remove_photo(settings: Settings, cid: str, owner: str, photo_id: int) -> dic
 # --- training ----------------------------------------------------------------------------------
 
 def active_job(settings: Settings, c: Classifier):
-    from app.jobs.models import ACTIVE
-    from app.jobs.service import get_job
-
     job = get_job(settings, c.job_id) if c.job_id else None
     return job if job is not None and job.status in ACTIVE else None
 
@@ -196,10 +175,6 @@ def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, hold
                    epochs: int | None = None, base: str | None = None) -> str:
     """Check that there is enough to learn from, then submit a "transfer" job (nothing enqueued
     otherwise). `base`: the frozen base, any registry model of task "embedding"."""
-    from app.jobs.service import submit_job
-    from app.ml.registry import ModelRegistry
-    from app.ml.transfer import EPOCHS, default_base
-
     c = owned(settings, cid, owner)
     registry = ModelRegistry(settings)
     base = base or default_base(registry)
@@ -222,62 +197,10 @@ def start_training(settings: Settings, cid: str, owner: str, seed: int = 0, hold
     return job_id
 
 
-def training_set(settings: Settings, cid: str):
-    """Everything the transfer job needs, read once at its start (None: the classifier is gone)."""
-    from app.ml.transfer_job import TrainingSet
-
-    with session_scope(settings.database_url_resolved) as s:
-        c = s.get(Classifier, cid)
-        if c is None:
-            return None
-        rows = s.execute(select(ClassifierPhoto.id, ClassifierPhoto.class_index, ClassifierPhoto.jpeg)
-                         .where(ClassifierPhoto.classifier_id == cid).order_by(ClassifierPhoto.id)).all()
-        name, owner = c.name, c.owner
-    names = class_names(settings, cid)
-    return TrainingSet(classifier_id=cid, name=name, owner=owner, class_names=names,
-                       photo_ids=[int(r[0]) for r in rows], labels=np.array([int(r[1]) for r in rows], dtype=np.int64),
-                       jpegs=[r[2] for r in rows])
-
-
-def finish_training(settings: Settings, cid: str, job_id: str, result: dict[str, Any]) -> bool:
-    """The worker's last step: this job's model is now the classifier's; older jobs' model files
-    are dropped. False when the classifier was deleted meanwhile."""
-    from app.jobs.models import JobFile
-
-    summary = {k: result.get(k) for k in ("val_accuracy", "train_accuracy", "parameters", "borrowed_parameters",
-                                          "embedding_size", "val_confusion", "embed_seconds", "train_seconds", "seconds",
-                                          "base", "base_title")}
-    summary["val_photos"] = len(result.get("val_photo_ids") or [])
-    summary["classes"] = result.get("classes")
-    summary["held_out"] = [{"photo_id": pid, "guess": g} for pid, g in
-                           zip(result.get("val_photo_ids") or [], result.get("val_guesses") or [])]
-    with session_scope(settings.database_url_resolved) as s:
-        done = s.execute(update(Classifier).where(Classifier.id == cid)
-                         .values(model_job_id=job_id, result=summary)).rowcount
-        if done:
-            old_jobs = _job_ids(s, cid, exclude=job_id)
-            if old_jobs:
-                s.execute(sql_delete(JobFile).where(JobFile.job_id.in_(old_jobs)))
-    return bool(done)
-
-
-def _job_ids(session, cid: str, exclude: str | None = None) -> list[str]:
-    from app.jobs.models import Job
-
-    ids = []
-    for job in session.scalars(select(Job).where(Job.kind == JOB_KIND)).all():
-        if (job.params or {}).get("classifier_id") == cid and job.id != exclude:
-            ids.append(job.id)
-    return ids
-
-
 def ensure_model(settings: Settings, c: Classifier) -> bool:
     """This host has the classifier's current model in <data_dir>/models/<id>/ (a web host that is
     not the worker's writes it from the job's files). True when the model is ready to use."""
     import json
-
-    from app.jobs.service import load_file
-    from app.ml.transfer import HEAD_FILE, WEIGHTS_FILE, write_model_folder
 
     if not c.model_job_id:
         return False
@@ -288,7 +211,6 @@ def ensure_model(settings: Settings, c: Classifier) -> bool:
                 return True
         except (OSError, ValueError):
             pass
-    from app.jobs.service import get_job
 
     job = get_job(settings, c.model_job_id)
     head = load_file(settings, c.model_job_id, HEAD_FILE)
@@ -304,15 +226,12 @@ def ensure_model(settings: Settings, c: Classifier) -> bool:
 
 def delete(settings: Settings, cid: str, owner: str, registry=None) -> None:
     """The photos, the model (files and folder) and the training jobs' files: all gone."""
-    from app.jobs.models import JobFile
-    from app.jobs.service import cancel_job
-
     c = owned(settings, cid, owner)
     job = active_job(settings, c)
     if job is not None:
         cancel_job(settings, job.id, owner)
     with session_scope(settings.database_url_resolved) as s:
-        jobs = _job_ids(s, cid)
+        jobs = job_ids(s, cid)
         if jobs:
             s.execute(sql_delete(JobFile).where(JobFile.job_id.in_(jobs)))
         s.execute(sql_delete(ClassifierPhoto).where(ClassifierPhoto.classifier_id == cid))

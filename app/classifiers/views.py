@@ -6,14 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 from app.classifiers import service
-from app.classifiers.models import Classifier
+from app.classifiers.tables import Classifier
+from app.jobs.service import get_job, queue_position, workers_online
+from app.jobs.store import aware
 from app.settings import Settings
 
 
 def job_summary(settings: Settings, job_id: str | None, translate=None) -> dict[str, Any] | None:
     """The training job as the page needs it: status, stage, counts, epochs, error in words."""
-    from app.jobs.service import get_job, queue_position, workers_online
-
     job = get_job(settings, job_id) if job_id else None
     if job is None:
         return None
@@ -79,7 +79,7 @@ def classifier_view(settings: Settings, c: Classifier, translate=None) -> dict[s
             "held_out": held_out_view(result.get("held_out") or [], classes, result.get("classes") or names),
         }
     total = sum(cl["count"] for cl in classes)
-    kept_until = service.aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None
+    kept_until = aware(c.updated) + timedelta(days=service.PHOTO_RETENTION_DAYS) if c.updated else None
     return {
         "id": c.id,
         "name": c.name,

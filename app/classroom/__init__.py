@@ -30,13 +30,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, lab_paths: dict[str, str] | None = None) -> None:
     """Called once by create_app(): the service, its result listener, its rate-limit middleware,
-    and its start/stop around the app's own lifespan."""
+    and its start/stop around the app's own lifespan. `lab_paths`: slug → path of the installed
+    labs (what a teacher may push; None: every lab the presets know)."""
     from app.classroom.ratelimit import StudentRateLimitMiddleware
     from app.classroom.service import ClassroomService
 
     service = ClassroomService(app.state.settings)
+    service.lab_paths = lab_paths
     app.state.classroom = service
     app.state.result_listeners.append(service.listener)
     app.add_middleware(StudentRateLimitMiddleware, limiter=service.request_limiter)

@@ -73,14 +73,15 @@ def publish_push(request: Request, klass, push: dict[str, Any]) -> dict[str, Any
     return push
 
 
-def make_push(body: PushRequest, note: dict[str, str] | None = None) -> dict[str, Any]:
+def make_push(body: PushRequest, note: dict[str, str] | None = None, paths: dict[str, str] | None = None) -> dict[str, Any]:
+    """`paths`: the installed labs (service(request).lab_paths)."""
     note = note or ({"zh-TW": body.note, "en": body.note} if body.note else None)
     try:
         if body.url:
-            return presets.push_from_url(body.url, note)
+            return presets.push_from_url(body.url, note, paths)
         if body.lab is None:
             raise presets.BadPush("classroom.bad_lab")
-        return presets.build_push(body.lab, body.state, note)
+        return presets.build_push(body.lab, body.state, note, paths)
     except presets.BadPush as e:
         raise UserError(e.key) from None
 
@@ -141,7 +142,7 @@ def get_class(code: str, request: Request, settings: SettingsDep):
 def push(code: str, body: PushRequest, request: Request, settings: SettingsDep):
     auth.require_teacher(request, settings)
     klass = auth.require_class(settings, code)
-    return publish_push(request, klass, make_push(body))
+    return publish_push(request, klass, make_push(body, paths=service(request).lab_paths))
 
 
 @router.delete("/classes/{code}", summary="End a class: deletes its nicknames and results (teacher)",

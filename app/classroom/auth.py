@@ -12,8 +12,9 @@ from app.classroom import store
 from app.classroom.codes import is_teacher_cookie, is_teacher_token, normalize_code, teacher_cookie_value
 from app.classroom.ratelimit import STUDENT_COOKIE
 from app.classroom.tables import ClassSession
+from app.errors import UserError
+from app.lan import lan_addresses
 from app.settings import Settings
-from app.web import UserError
 
 TEACHER_COOKIE = "pg_teacher"
 CLASS_COOKIE = "pg_class"  # readable by classroom.js: "this browser is in class <code>"
@@ -73,8 +74,6 @@ def clear_student_cookies(response: Response) -> None:
 
 @functools.lru_cache(maxsize=1)
 def _lan_addresses(_minute: int) -> tuple[str, ...]:
-    from app.cli import lan_addresses
-
     return tuple(lan_addresses())
 
 

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from app.i18n import LANGUAGES, translate
 
 # The labs a class can be sent to, and where they live (a lab that registers itself with the same
 # slug in app/labs wins, so a renamed path follows).
@@ -44,18 +45,17 @@ class BadPush(ValueError):
         self.key = key
 
 
-def lab_paths() -> dict[str, str]:
-    """The labs that are installed on this server (a push to a missing lab would be a 404)."""
-    from app.labs import all_labs
-
-    try:
-        return {lab.slug: lab.path for lab in all_labs() if lab.slug in LAB_PATHS}
-    except Exception:  # a lab module being written by someone else must not stop a class
+def lab_paths(installed: dict[str, str] | None = None) -> dict[str, str]:
+    """The labs a teacher may push: those of LAB_PATHS installed on this server (a push to a
+    missing lab would be a 404). `installed`: slug → path of the server's labs, which create_app()
+    hands to install() (app/classroom/__init__.py); None: all of LAB_PATHS."""
+    if installed is None:
         return dict(LAB_PATHS)
+    return {slug: path for slug, path in installed.items() if slug in LAB_PATHS}
 
 
-def available_presets() -> list[Preset]:
-    paths = lab_paths()
+def available_presets(paths: dict[str, str] | None = None) -> list[Preset]:
+    paths = lab_paths(paths)
     return [p for p in PRESETS if p.lab in paths]
 
 
@@ -67,10 +67,11 @@ def _scalar(value: Any) -> str:
     raise BadPush("classroom.bad_state")
 
 
-def build_push(lab: str, state: dict[str, Any], note: dict[str, str] | None = None) -> dict[str, Any]:
+def build_push(lab: str, state: dict[str, Any], note: dict[str, str] | None = None,
+               paths: dict[str, str] | None = None) -> dict[str, Any]:
     """{"id", "lab", "url", "sent_at", "note"} for a lab and its state (lists become repeated keys);
     the note ("Everyone: draw a 7", per language) is shown on the students' badge."""
-    paths = lab_paths()
+    paths = lab_paths(paths)
     if lab not in paths:
         raise BadPush("classroom.bad_lab")
     if not isinstance(state, dict) or len(state) > MAX_STATE_KEYS:
@@ -86,21 +87,20 @@ def build_push(lab: str, state: dict[str, Any], note: dict[str, str] | None = No
     return {"id": uuid.uuid4().hex[:12], "lab": lab, "url": url, "sent_at": time.time(), "note": note or {}}
 
 
-def push_from_url(text: str, note: dict[str, str] | None = None) -> dict[str, Any]:
+def push_from_url(text: str, note: dict[str, str] | None = None, paths: dict[str, str] | None = None) -> dict[str, Any]:
     """A lab URL the teacher copied ("http://…/neuron?w1=1&b=1" or "/neuron?…") → a push."""
     parts = urlsplit(text.strip())
-    for lab, path in lab_paths().items():
+    paths = lab_paths(paths)
+    for lab, path in paths.items():
         if parts.path.rstrip("/") == path:
             state: dict[str, Any] = {}
             for key, value in parse_qsl(parts.query, keep_blank_values=True):
                 state.setdefault(key, []).append(value)
-            return build_push(lab, {k: v[0] if len(v) == 1 else v for k, v in state.items()}, note)
+            return build_push(lab, {k: v[0] if len(v) == 1 else v for k, v in state.items()}, note, paths)
     raise BadPush("classroom.bad_url")
 
 
 def preset_note(preset: Preset) -> dict[str, str]:
-    from app.i18n import LANGUAGES, translate
-
     return {lang: translate(preset.label_key, lang) for lang in LANGUAGES}
 
 

@@ -12,6 +12,7 @@ import time
 from http.cookies import SimpleCookie
 
 from starlette.requests import Request
+from app.web import error_response, translator
 
 STUDENT_COOKIE = "pg_student"
 
@@ -72,8 +73,6 @@ class StudentRateLimitMiddleware:
         if token:
             wait = self.limiter.take(token[:64])
             if wait > 0:
-                from app.web import error_response, translator
-
                 request = Request(scope)
                 _ = translator(request)
                 seconds = max(1, round(wait + 0.49))

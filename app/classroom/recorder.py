@@ -13,6 +13,9 @@ import math
 from typing import Any
 
 import numpy as np
+from app.db import session_scope
+from app.jobs.tables import Job
+from app.ml.design import TrainDesign, describe, stored_design
 
 RECORDED_LABS = ("digits", "descent", "train", "photos", "neuron")
 
@@ -115,17 +118,13 @@ def describe_job(url: str, job_id: str) -> dict[str, Any]:
     table (the train lab publishes only the job's id, accuracy and size)."""
     from sqlalchemy import select
 
-    from app.db import session_scope
-    from app.jobs.models import Job
-    from app.ml.design import TrainDesign, describe
-
     with session_scope(url) as s:
         job = s.scalar(select(Job).where(Job.id == job_id))
         if job is None:
             return {}
         out: dict[str, Any] = {}
         try:
-            design = TrainDesign(**{k: v for k, v in (job.params or {}).items() if k in TrainDesign.model_fields})
+            design = stored_design({k: v for k, v in (job.params or {}).items() if k in TrainDesign.model_fields})
             out["design"] = f"{describe(design)}, {design.activation}, {design.optimizer}, {design.epochs} epochs"
         except Exception:
             out["design"] = _short((job.params or {}).get("architecture"), 40)

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.classroom import store
 from app.classroom.codes import token_hash
-from app.classroom.hub import Hub
+from app.classroom.hub import Hub, RedisBridge
 from app.classroom.ratelimit import STUDENT_COOKIE, RateLimiter
 from app.classroom.recorder import RECORDED_LABS, compact, describe_job
 from app.classroom.tables import ClassResult, ClassSession
@@ -42,6 +42,7 @@ PER_BATCH = 5
 class ClassroomService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.lab_paths: dict[str, str] | None = None  # the labs a teacher may push (install())
         self.url = settings.database_url_resolved
         self.hub = Hub()
         self.pending: deque[tuple[str, str, dict[str, Any], float]] = deque(maxlen=50_000)
@@ -69,8 +70,6 @@ class ClassroomService:
         self.hub.bind(asyncio.get_running_loop())
         queue_url = self.settings.queue_url or ""
         if queue_url.startswith(("redis://", "rediss://")):  # several web processes: share pushes via Redis
-            from app.classroom.hub import RedisBridge
-
             try:
                 self._bridge = RedisBridge(self.hub, queue_url)
                 await self._bridge.start()

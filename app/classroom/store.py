@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from app.classifiers.tables import Classifier, ClassifierPhoto
 from app.classroom.codes import new_code, new_token, token_hash
 from app.classroom.tables import ClassResult, ClassSession, ClassStudent
 from app.db import session_scope
@@ -134,10 +135,6 @@ def delete_class_photos(url: str, students: list[tuple[str, float]]) -> int:
     keeps none): deleted with the class. Their classifiers and trained models stay theirs."""
     from datetime import datetime, timezone
 
-    try:
-        from app.classifiers.models import Classifier, ClassifierPhoto
-    except ImportError:  # no classifier feature on this server
-        return 0
     deleted = 0
     with session_scope(url) as s:
         for browser_id, joined_at in students:

@@ -19,10 +19,11 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.deps import BrowserIdDep, SettingsDep, TranslatorDep
+from app.errors import UserError
+from app.events import publish_result
 from app.jobs import service
-from app.jobs.models import Job
+from app.jobs.tables import Job
 from app.settings import Settings
-from app.web import UserError
 
 router = APIRouter(tags=["jobs"])
 
@@ -83,8 +84,6 @@ def download_model(job_id: str, settings: SettingsDep) -> Response:
 
 def publish_if_first(request: Request, settings: Settings, job: Job) -> None:
     """The first look at a succeeded training job publishes it to the classroom (app/events.py)."""
-    from app.events import publish_result
-
     if job.status == "succeeded" and not job.announced and service.mark_announced(settings, job.id):
         r = job.result or {}
         publish_result(request, job.kind, {

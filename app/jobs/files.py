@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.db import session_scope
-from app.jobs.models import Job, JobFile, utcnow
+from app.jobs.tables import Job, JobFile, utcnow
 from app.settings import Settings
 
 

@@ -6,17 +6,19 @@ import time
 
 import keras
 
-from app.jobs.progress import BATCH_POINTS_PER_EPOCH, Reporter
+BATCH_POINTS_PER_EPOCH = 10  # points of the within-epoch curve
 
 
 class JobProgressCallback(keras.callbacks.Callback):
     """Loss/accuracy every few batches and per epoch → the jobs table; stop when cancelled.
 
+    `reporter` is the job's app/jobs/progress.Reporter (this module imports nothing of app).
+
     With steps_per_execution=k Keras calls on_train_batch_end once per k steps, with `batch`
     the index of the last step; that is also where `model.stop_training` takes effect.
     """
 
-    def __init__(self, reporter: Reporter, epochs: int, steps_per_epoch: int):
+    def __init__(self, reporter, epochs: int, steps_per_epoch: int):
         super().__init__()
         self.reporter = reporter
         self.epochs = epochs

@@ -22,7 +22,7 @@ A job kind is a function that a worker calls to do the work of one job:
 Raise `JobFailed("i18n.key")` for a failure the learner should read in their language; any other
 exception fails the job with its message. A cancelled job may just return early.
 
-To add a kind: write the function (e.g. in app/ml/transfer.py) and add one line to KINDS below.
+To add a kind: write the function (in the package that owns it: app/classifiers/job.py) and add one line to KINDS below.
 Everything else is generic: the queue, the worker, GET /api/jobs/{id}, POST /api/jobs/{id}/cancel,
 the per-browser limit, crash recovery, and the live job page /train/jobs/{id} (which shows the
 curves from progress.history / progress.batches for any kind).
@@ -33,23 +33,16 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
+from app.errors import JobFailed  # noqa: F401  (importable from here too, as before)
+
 # kind → "module:function", imported only inside the worker process.
 KINDS: dict[str, str] = {
     "train": "app.ml.training:run_train_job",
-    "transfer": "app.ml.transfer_job:run_transfer_job",  # a learner's photo classifier (app/classifiers)
-    "rnn_memory": "app.labs.rnn.memory_job:run_memory_job",  # remember the first symbol after N steps (/rnn/memory)
+    "transfer": "app.classifiers.job:run_transfer_job",  # a learner's photo classifier
+    "rnn_memory": "app.ml.rnn_memory:run_memory_job",  # remember the first symbol after N steps (/rnn/memory)
 }
 
 JobFunction = Callable[..., dict[str, Any]]
-
-
-class JobFailed(Exception):
-    """A failure to show to the learner: `key` is an i18n key, `params` fill it in."""
-
-    def __init__(self, key: str, **params: Any):
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 def job_function(kind: str) -> JobFunction:

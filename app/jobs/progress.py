@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import update
 
 from app.db import session_scope
-from app.jobs import service
-from app.jobs.models import Job, utcnow
+from app.jobs import files
+from app.jobs.keras_callback import BATCH_POINTS_PER_EPOCH  # noqa: F401  (where it was)
+from app.jobs.store import get_job
+from app.jobs.tables import Job, utcnow
 from app.settings import Settings
 
-BATCH_POINTS_PER_EPOCH = 10  # points of the within-epoch curve
 MIN_WRITE_INTERVAL_S = 0.5  # at most two progress writes a second per job
 CANCEL_CHECK_INTERVAL_S = 0.5
 
@@ -86,7 +87,7 @@ class Reporter:
         now = time.monotonic()
         if not self._cancelled and now - self._last_cancel_check >= CANCEL_CHECK_INTERVAL_S:
             self._last_cancel_check = now
-            job = service.get_job(self.settings, self.job_id)
+            job = get_job(self.settings, self.job_id)
             self._cancelled = job is None or job.cancel_requested
         return self._cancelled
 
@@ -94,13 +95,13 @@ class Reporter:
         return time.monotonic() - self.started > self.timeout_s
 
     def save_file(self, name: str, data: bytes, meta: dict | None = None) -> None:
-        service.save_file(self.settings, self.job_id, name, data, meta)
+        files.save_file(self.settings, self.job_id, name, data, meta)
 
     def load_file(self, name: str) -> tuple[bytes, dict] | None:
-        return service.load_file(self.settings, self.job_id, name)
+        return files.load_file(self.settings, self.job_id, name)
 
     def delete_file(self, name: str) -> None:
-        service.delete_file(self.settings, self.job_id, name)
+        files.delete_file(self.settings, self.job_id, name)
 
     def callback(self, epochs: int, steps_per_epoch: int):
         """A keras.callbacks.Callback reporting to this job (imports Keras: worker side only)."""

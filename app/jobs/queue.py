@@ -2,7 +2,7 @@
 
 The queue carries only wake-up messages "run job <id>". A worker claims the job row atomically
 (app/jobs/tasks.py), so a duplicate message is harmless, and a lost one (a worker killed with
-kill -9 after taking it) is made good by re-sending it (service.reap_stale). The job table, not
+kill -9 after taking it) is made good by re-sending it (recovery.reap_stale). The job table, not
 the queue, is the truth.
 """
 
@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from huey import Huey, RedisHuey, SqliteHuey
 
+from app.jobs.tasks import execute_job
 from app.settings import Settings
 
 QUEUE_NAME = "playground-jobs"
@@ -35,8 +36,6 @@ def get_huey(settings: Settings) -> Huey:
     """The huey instance for these settings, with the one task the workers run registered on it."""
     huey = _huey(settings.queue_url, str(settings.data_dir))
     if getattr(huey, "playground_run_job", None) is None:
-        from app.jobs.tasks import execute_job
-
         @huey.task(name=TASK_NAME)
         def run_job(job_id: str) -> None:
             execute_job(settings, job_id)  # the settings of the process that runs the consumer

@@ -2,8 +2,8 @@
 
 Claiming is one conditional UPDATE (queued → running), so each job runs on one worker at a time
 however many messages or workers there are. While it runs, a heartbeat thread stamps the row
-every few seconds; when a worker dies the heartbeat stops and service.reap_stale() puts the job
-back in the queue, where the next worker resumes it from its last checkpoint.
+every few seconds; when a worker dies the heartbeat stops and recovery.reap_stale() puts the job
+back in the queue (app/jobs/recovery.py), where the next worker resumes it from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from functools import lru_cache
 from sqlalchemy import case, update
 
 from app.db import session_scope
-from app.jobs import service
-from app.jobs.kinds import JobFailed, job_function
-from app.jobs.models import Job, utcnow
+from app.errors import JobFailed
+from app.jobs.files import ensure_user_model
+from app.jobs.kinds import job_function
 from app.jobs.progress import Reporter
+from app.jobs.store import get_job
+from app.jobs.tables import Job, utcnow
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def claim(settings: Settings, job_id: str, me: str) -> Job | None:
             .values(status="running", worker=me, device=device, backend=backend, heartbeat=now,
                     attempts=Job.attempts + 1, started=case((Job.started.is_(None), now), else_=Job.started))
         ).rowcount
-    return service.get_job(settings, job_id) if claimed == 1 else None
+    return get_job(settings, job_id) if claimed == 1 else None
 
 
 class Heartbeat(threading.Thread):
@@ -123,7 +125,7 @@ def execute_job(settings: Settings, job_id: str) -> None:
             _record(settings, job_id, me, status="succeeded", result=result or {},
                     progress=dict(reporter.progress, stage="done"))
             log.info("job %s succeeded on %s", job_id, me)
-            service.ensure_user_model(settings, service.get_job(settings, job_id))  # this host's copy
+            ensure_user_model(settings, get_job(settings, job_id))  # this host's copy
     except JobFailed as exc:
         _record(settings, job_id, me, status="failed", error=exc.key,
                 progress=dict(reporter.progress, stage="failed", error_params=exc.params))

@@ -1,7 +1,7 @@
 """The worker process: `playground worker [--backend jax] [--device 0]`.
 
 It runs huey's consumer (one job at a time: one GPU, one job), a housekeeping thread that
-recovers jobs of dead workers (service.reap_stale), and loads Keras before the first job so a
+recovers jobs of dead workers (recovery.reap_stale), and loads Keras before the first job so a
 learner's job is not charged for the import. `playground serve` starts local ones with
 start_local_workers(); on a GPU host start one per GPU:
 
@@ -17,6 +17,9 @@ import subprocess
 import sys
 import threading
 
+from app.jobs.recovery import reap_stale
+from app.jobs.store import worker_seen
+from app.jobs.tasks import describe_device, worker_name
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,9 +41,6 @@ def start_local_workers(settings: Settings, n: int) -> list[subprocess.Popen]:
 
 
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:
-    from app.jobs.service import reap_stale, worker_seen
-    from app.jobs.tasks import describe_device, worker_name
-
     interval = max(1.0, settings.heartbeat_timeout_s / 3)
     backend, device = describe_device()
     while True:
@@ -66,12 +66,12 @@ def run_worker(settings: Settings, backend: str | None = None, device: str | Non
         os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from app.db import init_db
+    from app.db import create_tables
     from app.jobs.queue import get_huey
     from app.jobs.tasks import describe_device
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    init_db(settings.database_url_resolved)
+    create_tables(settings.database_url_resolved)  # the jobs tables (app.cli creates all of them)
     backend_name, device_name = describe_device()  # imports Keras now, not in the first job
     if backend_name == "jax":  # compiled XLA programs survive across jobs and restarts
         try:
@@ -87,7 +87,7 @@ def run_worker(settings: Settings, backend: str | None = None, device: str | Non
 
     import socket
 
-    from app.jobs.service import requeue_orphans
+    from app.jobs.recovery import requeue_orphans
 
     orphans = requeue_orphans(settings, socket.gethostname())
     if orphans:

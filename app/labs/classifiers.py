@@ -29,8 +29,11 @@ from pydantic import BaseModel, Field
 from app.classifiers import service
 from app.classifiers.views import classifier_view, progress_fraction
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
+from app.jobs.service import get_job
 from app.labs import Lab
-from app.ml.photos import MAX_UPLOAD_BYTES
+from app.labs.train_view import progress_charts
+from app.ml.photos import MAX_UPLOAD_BYTES, classify, png_data_url
+from app.ml.registry import ModelNotAvailable
 from app.settings import Settings
 from app.web import UserError, is_htmx, render, translator
 
@@ -113,9 +116,6 @@ def page_view(request: Request, settings: Settings, cid: str, owner: str) -> dic
 
 def charts(request: Request, settings: Settings, view: dict[str, Any]) -> list:
     """Loss and accuracy per epoch of the latest training (the train lab's charts)."""
-    from app.jobs.service import get_job
-    from app.labs.train_view import progress_charts
-
     job = view["job"]
     if not job or job["status"] in ("queued",) or not job.get("epochs"):
         return []
@@ -129,7 +129,7 @@ def class_card(request: Request, settings: Settings, cid: str, owner: str, index
     ctx = page_view(request, settings, cid, owner)
     if not 0 <= index < len(ctx["c"]["classes"]):
         raise UserError("classifiers.error_no_class", 404, index=index)
-    response = render(request, "partials/classifier_class.html", {**ctx, "cl": ctx["c"]["classes"][index]}, status_code)
+    response = render(request, "partials/classifiers_class.html", {**ctx, "cl": ctx["c"]["classes"][index]}, status_code)
     response.headers["HX-Trigger"] = "classifier-changed"  # the status panel refreshes its checklist
     return response
 
@@ -168,7 +168,7 @@ def create_from_form(request: Request, settings: SettingsDep, owner: BrowserIdDe
 
 @router.get("/classifiers/{cid}", response_class=HTMLResponse, summary="One classifier (page)")
 def classifier_page(request: Request, cid: str, settings: SettingsDep, owner: BrowserIdDep):
-    return render(request, "classifier.html", page_view(request, settings, cid, owner))
+    return render(request, "classifiers_one.html", page_view(request, settings, cid, owner))
 
 
 @router.get("/classifiers/{cid}/classes/{index}", response_class=HTMLResponse, summary="One class card (htmx fragment)")
@@ -197,7 +197,7 @@ def remove_photo_fragment(request: Request, cid: str, photo_id: int, settings: S
 
 @router.get("/classifiers/{cid}/status", response_class=HTMLResponse, summary="Training status and results (htmx fragment)")
 def status_fragment(request: Request, cid: str, settings: SettingsDep, owner: BrowserIdDep):
-    return render(request, "partials/classifier_status.html", page_view(request, settings, cid, owner))
+    return render(request, "partials/classifiers_status.html", page_view(request, settings, cid, owner))
 
 
 @router.post("/classifiers/{cid}/train", response_class=HTMLResponse, summary="Start training (htmx: the status panel)")
@@ -205,16 +205,13 @@ def train_fragment(request: Request, cid: str, settings: SettingsDep, owner: Bro
                    base: Annotated[str | None, Form(max_length=80)] = None):
     service.start_training(settings, cid, owner, base=base)
     if is_htmx(request):
-        return render(request, "partials/classifier_status.html", page_view(request, settings, cid, owner))
+        return render(request, "partials/classifiers_status.html", page_view(request, settings, cid, owner))
     return RedirectResponse(f"/classifiers/{cid}#status", status_code=303)
 
 
 @router.post("/classifiers/{cid}/try", response_class=HTMLResponse, summary="Classify a photo with it (htmx fragment)")
 def try_fragment(request: Request, cid: str, settings: SettingsDep, models: ModelsDep, owner: BrowserIdDep,
                  image: list[UploadFile] | None = File(None, description="the upload field and the camera field")):
-    from app.ml.photos import classify, png_data_url
-    from app.ml.registry import ModelNotAvailable
-
     c = service.owned(settings, cid, owner)
     if not service.ensure_model(settings, c) or (manifest := models.manifest(cid)) is None:
         raise UserError("classifiers.error_not_trained", 409)
@@ -229,7 +226,7 @@ def try_fragment(request: Request, cid: str, settings: SettingsDep, models: Mode
     except ModelNotAvailable as exc:
         raise UserError("classifiers.error_not_trained", 503) from exc
 
-    return render(request, "partials/classifier_try.html",
+    return render(request, "partials/classifiers_try.html",
                   {"predictions": result.predictions, "crop_url": png_data_url(result.photo.pixels)})
 
 

@@ -80,7 +80,7 @@ def projector(code: str, request: Request, settings: SettingsDep, view: ViewLab 
     ctx = _class_context(request, settings, code)
     url, reachable = auth.join_url(request, settings, ctx["code"])
     ctx.update(join_url=url, join_base=url.split("/join")[0] + "/join", lan_reachable=reachable, qr=qr_svg(url),
-               presets=presets.available_presets(), view=view, students=store.students(settings.database_url_resolved, ctx["klass"].id),
+               presets=presets.available_presets(request.app.state.classroom.lab_paths), view=view, students=store.students(settings.database_url_resolved, ctx["klass"].id),
                connected=request.app.state.classroom.hub.subscribers(f"class:{ctx['code']}"),
                data=views.VIEWS[view](settings.database_url_resolved, ctx["klass"]), pushed=None)
     return render(request, "classroom_projector.html", ctx)
@@ -118,7 +118,7 @@ def push_fragment(code: str, request: Request, settings: SettingsDep,
     if body is None:
         raise UserError("classroom.bad_lab")
     note = presets.preset_note(chosen) if chosen and not url.strip() else None
-    push = api.publish_push(request, ctx["klass"], api.make_push(body, note))
+    push = api.publish_push(request, ctx["klass"], api.make_push(body, note, request.app.state.classroom.lab_paths))
     ctx.update(pushed=push, connected=request.app.state.classroom.hub.subscribers(f"class:{ctx['code']}"))
     return render(request, "partials/classroom_pushed.html", ctx)
 

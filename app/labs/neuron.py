@@ -19,11 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.charts import Chart, padded_range
+from app.errors import FieldError
 from app.events import publish_result
 from app.labs import Lab
 from app.nn.activations import ACTIVATIONS, get_activation
 from app.nn.neuron import NeuronResult, neuron
-from app.web import UserError, describe_validation_error, format_number, render, translator
+from app.web import describe_validation_error, format_number, render, translator
 
 router = APIRouter()
 LAB = Lab(slug="neuron", path="/neuron", title_key="neuron.title", summary_key="neuron.summary", steps=(2, 4), icon="◉")
@@ -34,8 +35,7 @@ PRESET = {"x": [1.0, 3.0], "w": [1.0, 2.0], "b": 1.0, "activation": "relu"}  # t
 SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
 
 
-class LabInputError(UserError, ValueError):
-    """A UserError raised inside pydantic validation: reported with the field's name (app/web.py)."""
+LabInputError = FieldError  # a lab's field error (the one field-error class: app/errors.py)
 
 
 def bounded_number(limit: float) -> type:

@@ -23,18 +23,22 @@ import io
 from typing import Annotated, Any
 
 import numpy as np
+from sqlalchemy import select
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from app.db import session_scope
 from app.deps import BrowserIdDep, SettingsDep
+from app.i18n import catalogue
 from app.jobs import service
-from app.jobs.api import load_job, publish_if_first
-from app.jobs.api import router as jobs_router
+from app.jobs.api import load_job, publish_if_first, router as jobs_router
+from app.jobs.tables import Job
 from app.labs import Lab
 from app.labs.train_view import PRESETS, DesignForm, form_query, progress_charts
-from app.ml.design import CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table
-from app.i18n import catalogue
+from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
+                           table_parameters)
+from app.ml.mnist import load_mnist
 from app.settings import Settings
 from app.web import UserError, browser_id, is_htmx, render, translator
 
@@ -45,20 +49,20 @@ DIGIT_LAB = "/digits"  # the digit lab accepts ?model=<id>
 MISTAKES_PAGE = 1  # one digit at a time, like the notebook's interact slider
 
 
-def check_limits(settings: Settings, design: TrainDesign) -> list[dict]:
-    """The layer table, after the server's limits (UserError 422 with the learner's message)."""
+def check_limits(settings: Settings, design: TrainDesign) -> int:
+    """The design's parameter count, after the server's limits (UserError 422 with the learner's message)."""
     if design.epochs > settings.max_epochs:
         raise UserError("train.too_many_epochs", 422, limit=settings.max_epochs)
-    table = layer_table(design)
-    count = sum(r["params"] for r in table)
+    count = parameter_count(design)
     if count > settings.max_parameters:
         raise UserError("train.too_many_params", 422, count=f"{count:,}", limit=f"{settings.max_parameters:,}")
-    return table
+    return count
 
 
-def submit_design(settings: Settings, design: TrainDesign, owner: str) -> str:
-    check_limits(settings, design)
-    return service.submit_job(settings, "train", design.model_dump(), owner)
+def submit_design(settings: Settings, design: TrainDesign, owner: str) -> tuple[str, int]:
+    """(job id, parameter count): the limits checked, then the job submitted."""
+    count = check_limits(settings, design)
+    return service.submit_job(settings, "train", design.model_dump(), owner), count
 
 
 def code_comments(request: Request) -> dict[str, str]:
@@ -69,11 +73,12 @@ def code_comments(request: Request) -> dict[str, str]:
 def design_context(request: Request, settings: Settings, form: DesignForm) -> dict[str, Any]:
     design = form.to_design()
     table = layer_table(design)
+    total = table_parameters(table)
     return {
         "form": form, "rows": form.rows(), "design": design, "table": table,
-        "total_params": sum(r["params"] for r in table), "code": keras_code(design, code_comments(request)),
+        "total_params": total, "code": keras_code(design, code_comments(request)),
         "query": form_query(design), "max_parameters": settings.max_parameters,
-        "too_big": sum(r["params"] for r in table) > settings.max_parameters,
+        "too_big": total > settings.max_parameters,
         "presets": {name: form_query(d) for name, d in PRESETS.items()},
     }
 
@@ -96,7 +101,7 @@ def train_design_fragment(request: Request, settings: SettingsDep, form: Annotat
 
 @router.post("/train/jobs", summary="Start training the design in the form")
 def train_submit(request: Request, settings: SettingsDep, form: Annotated[DesignForm, Form()]):
-    job_id = submit_design(settings, form.to_design(), browser_id(request))
+    job_id, _count = submit_design(settings, form.to_design(), browser_id(request))
     url = f"/train/jobs/{job_id}"
     if is_htmx(request):
         return Response("", headers={"HX-Redirect": url})
@@ -104,17 +109,12 @@ def train_submit(request: Request, settings: SettingsDep, form: Annotated[Design
 
 
 def my_recent_jobs(settings: Settings, owner: str) -> list[dict]:
-    from sqlalchemy import select
-
-    from app.db import session_scope
-    from app.jobs.models import Job
-
     if not owner:
         return []
     with session_scope(settings.database_url_resolved) as s:
         jobs = s.scalars(select(Job).where(Job.owner == owner, Job.kind == "train")
                          .order_by(Job.created.desc()).limit(8)).all()
-    return [{"id": j.id, "status": j.status, "name": describe(TrainDesign.model_validate(j.params)),
+    return [{"id": j.id, "status": j.status, "name": describe(stored_design(j.params)),
              "test_accuracy": (j.result or {}).get("test_accuracy")} for j in jobs]
 
 
@@ -122,7 +122,7 @@ def job_context(request: Request, settings: Settings, job_id: str, mistake: int 
     _ = translator(request)
     job = load_job(settings, job_id)
     view = service.job_view(settings, job, _)
-    design = TrainDesign.model_validate(job.params) if job.kind == "train" else None
+    design = stored_design(job.params) if job.kind == "train" else None
     result = job.result or {}
     mistakes = result.get("misclassified") or []
     mistake = max(0, min(mistake, len(mistakes) - 1)) if mistakes else 0
@@ -169,8 +169,6 @@ def mnist_test_images(request: Request, settings: Settings) -> np.ndarray:
     """The 10 000 MNIST test digits, read once per web process (app.state, read-only)."""
     images = getattr(request.app.state, "train_mnist_test", None)
     if images is None:
-        from app.ml.mnist import load_mnist
-
         images = load_mnist(settings).x_test
         request.app.state.train_mnist_test = images
     return images
@@ -203,8 +201,7 @@ class JobCreated(BaseModel):
 def create_job(design: TrainDesign, settings: SettingsDep, owner: BrowserIdDep) -> JobCreated:
     """Validates the design and the limits (≤ max_jobs_per_browser active jobs → 429, ≤ max_parameters,
     ≤ max_epochs → 422), records the job and enqueues it. Follow it with GET /api/jobs/{id}."""
-    count = sum(r["params"] for r in check_limits(settings, design))
-    job_id = service.submit_job(settings, "train", design.model_dump(), owner)
+    job_id, count = submit_design(settings, design, owner)
     return JobCreated(id=job_id, parameters=count, url=f"/train/jobs/{job_id}")
 
 
@@ -212,5 +209,5 @@ def create_job(design: TrainDesign, settings: SettingsDep, owner: BrowserIdDep) 
 def preview(request: Request, design: TrainDesign, settings: SettingsDep) -> dict[str, Any]:
     table = layer_table(design)
     return {"layers": [{**r, "shape": [None, *r["shape"]]} for r in table],
-            "parameters": sum(r["params"] for r in table), "max_parameters": settings.max_parameters,
+            "parameters": table_parameters(table), "max_parameters": settings.max_parameters,
             "code": keras_code(design, code_comments(request))}

@@ -20,6 +20,7 @@ from app.charts import Chart
 from app.ml.design import LECTURE_LR, ConvBlock, TrainDesign
 
 MAX_LAYERS, MAX_BLOCKS, MAX_DENSE = 5, 3, 3
+DEFAULT_SEED = TrainDesign.model_fields["seed"].default
 
 
 class DesignForm(BaseModel):
@@ -40,6 +41,7 @@ class DesignForm(BaseModel):
     learning_rate: float = Field(LECTURE_LR, gt=0, le=10, allow_inf_nan=False)
     batch_size: int = Field(100, ge=1, le=2048)
     epochs: int = Field(5, ge=1, le=50)
+    seed: int = Field(DEFAULT_SEED, ge=0, le=2**31 - 1)
 
     def padded(self, values: list, n: int, default) -> list:
         return (list(values) + [default] * n)[:n]
@@ -52,7 +54,7 @@ class DesignForm(BaseModel):
             architecture=self.architecture, hidden_layers=self.padded(self.neurons, self.layers, 100),
             conv_blocks=blocks, dense_layers=self.padded(self.dense, self.dense_count, 64),
             activation=self.activation, loss=self.loss, optimizer=self.optimizer,
-            learning_rate=self.learning_rate, batch_size=self.batch_size, epochs=self.epochs)
+            learning_rate=self.learning_rate, batch_size=self.batch_size, epochs=self.epochs, seed=self.seed)
 
     def rows(self) -> dict[str, list]:
         """What the form shows: one entry per hidden layer / conv block / dense layer."""
@@ -77,6 +79,8 @@ def form_query(design: TrainDesign) -> str:
     pairs += [("dense", n) for n in design.dense_layers]
     pairs += [("activation", design.activation), ("loss", design.loss), ("optimizer", design.optimizer),
               ("learning_rate", f"{design.learning_rate:g}"), ("batch_size", design.batch_size), ("epochs", design.epochs)]
+    if design.seed != DEFAULT_SEED:  # the default stays out, so the lecture's links stay short
+        pairs.append(("seed", design.seed))
     return urlencode(pairs)
 
 

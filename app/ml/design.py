@@ -10,18 +10,23 @@ loading Keras: the counts are the textbook formulas, checked against Keras in te
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.web import UserError
+from app.errors import FieldError, UserError
 
-class DesignError(UserError, ValueError):
-    """A UserError raised inside pydantic validation: reported with the field's name (app/web.py)."""
+DesignError = FieldError  # a field error of a design (the one field-error class: app/errors.py)
 
 
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+# The lecture's digit networks (slides 159–174, Demo01 / Demo02CNN), written once: the Keras
+# builders (app/ml/networks.py) take them from here.
+INPUT_SHAPE = (28, 28, 1)  # MNIST: 28×28 pixels, one channel, values 0–1
+NUM_CLASSES = 10  # the digits 0–9
+LECTURE_DNN_HIDDEN = [100, 100]
+LECTURE_CNN_DENSE = [64]
 LECTURE_LR = 0.087  # the notebook's SGD learning rate
 VALIDATION_SIZE = 10_000  # the last 10 000 training digits check for over-fitting; the test split is never trained on
 
@@ -43,9 +48,9 @@ class TrainDesign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dataset: Literal["mnist"] = "mnist"
     architecture: Literal["dnn", "cnn"] = "dnn"
-    hidden_layers: list[int] = Field([100, 100], min_length=1, max_length=5, description="DNN: neurons per hidden layer")
+    hidden_layers: list[int] = Field(LECTURE_DNN_HIDDEN, min_length=1, max_length=5, description="DNN: neurons per hidden layer")
     conv_blocks: list[ConvBlock] = Field(default_factory=lambda: list(LECTURE_CNN_BLOCKS), min_length=1, max_length=3)
-    dense_layers: list[int] = Field([64], min_length=0, max_length=3, description="CNN: Dense layers after the convolutions")
+    dense_layers: list[int] = Field(LECTURE_CNN_DENSE, min_length=0, max_length=3, description="CNN: Dense layers after the convolutions")
     activation: Literal["relu", "sigmoid", "tanh"] = "relu"
     loss: Literal["mse", "categorical_crossentropy"] = "mse"
     optimizer: Literal["sgd", "adam"] = "sgd"
@@ -94,8 +99,24 @@ def layer_table(design: TrainDesign) -> list[dict]:
     return rows
 
 
+def table_parameters(table: list[dict]) -> int:
+    """The parameters of a layer table (layer_table()): the number the page and the limits use."""
+    return sum(r["params"] for r in table)
+
+
+@lru_cache(maxsize=512)
+def _stored(params_json: str) -> TrainDesign:
+    return TrainDesign.model_validate_json(params_json)
+
+
+def stored_design(params: dict) -> TrainDesign:
+    """The design of a job's params, validated once when it was submitted: parsed once per distinct
+    design and shared (job pages poll every second; do not modify the answer)."""
+    return _stored(json.dumps(params, sort_keys=True))
+
+
 def parameter_count(design: TrainDesign) -> int:
-    return sum(row["params"] for row in layer_table(design))
+    return table_parameters(layer_table(design))
 
 
 CODE_COMMENTS = {  # the code's comments; the page passes them in the learner's language

@@ -19,7 +19,7 @@ import io
 import numpy as np
 from PIL import Image, ImageChops, UnidentifiedImageError
 
-from app.web import UserError
+from app.errors import UserError
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a 280×280 canvas PNG is ~10 kB
 MAX_PIXELS = 4096 * 4096  # checked from the header, before decoding (decompression bombs)

@@ -15,17 +15,11 @@ from typing import Any
 import keras
 from keras import layers
 
-INPUT_SHAPE = (28, 28, 1)  # MNIST: 28×28 pixels, one channel, values 0–1
-NUM_CLASSES = 10  # the digits 0–9
+from app.ml import design
+from app.ml.design import INPUT_SHAPE, LECTURE_CNN_DENSE, LECTURE_DNN_HIDDEN, NUM_CLASSES  # noqa: F401
 
-# The lecture's networks (slides 159–174, Demo01 / Demo02CNN).
-LECTURE_DNN_HIDDEN = [100, 100]
-LECTURE_CNN_BLOCKS: list[dict[str, Any]] = [
-    {"filters": 16, "kernel_size": 3, "padding": "same", "pool": 2},
-    {"filters": 32, "kernel_size": 3, "padding": "same", "pool": 2},
-    {"filters": 64, "kernel_size": 3, "padding": "same", "pool": 2},
-]
-LECTURE_CNN_DENSE = [64]
+# The lecture's networks (written once, in app/ml/design.py), as the dicts build_cnn() takes.
+LECTURE_CNN_BLOCKS: list[dict[str, Any]] = [block.model_dump() for block in design.LECTURE_CNN_BLOCKS]
 
 
 def build_dnn(

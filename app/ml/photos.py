@@ -23,8 +23,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from app.ml import imagenet, jpeg_dc
-from app.ml.registry import Manifest, ModelRegistry
-from app.web import UserError
+from app.ml.manifest import Manifest, input_size, model_input  # noqa: F401  (importable from here too)
+from app.errors import UserError
+from app.ml.registry import ModelRegistry
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 48-megapixel phone photo passes; a decompression bomb does not
@@ -201,26 +202,6 @@ def naive_decode(data: bytes, size: int = INPUT_SIZE) -> np.ndarray:
     side = min(w, h)
     box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
     return np.asarray(im.crop(box).resize((size, size), Image.Resampling.BICUBIC), dtype=np.uint8)
-
-
-def model_input(manifest: Manifest, pixels: np.ndarray) -> np.ndarray:
-    """The 224 × 224 × 3 numbers in the scale the model was trained on (manifest input.preprocess)."""
-    how = (manifest.get("input") or {}).get("preprocess", "imagenet_uint8")
-    if how in ("imagenet_uint8", "uint8"):  # quantized models: the pixel values themselves
-        return pixels
-    x = pixels.astype(np.float32)
-    if how in ("mobilenet", "minus_one_to_one"):  # keras.applications.mobilenet_v2.preprocess_input
-        return x / 127.5 - 1.0
-    if how in ("unit", "zero_to_one"):
-        return x / 255.0
-    if how in ("raw", "zero_to_255"):
-        return x
-    raise ValueError(f"{manifest.id}: unknown preprocess {how!r}")
-
-
-def input_size(manifest: Manifest) -> int:
-    shape = (manifest.get("input") or {}).get("size") or [INPUT_SIZE, INPUT_SIZE, 3]
-    return int(shape[0])
 
 
 def to_probabilities(manifest: Manifest, y: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from app.ml.mnist import as_model_input, load_mnist
+from app.ml.predictors import LiteRTPredictor
 from app.settings import Settings
 
 VALIDATION = 5000
@@ -81,55 +82,45 @@ def build(params: dict[str, Any]):
     return build_cnn(params["conv_blocks"], params["dense_layers"], activation=params["activation"])
 
 
-def train_one(model_id: str, params: dict[str, Any], data, out_dir: Path, epochs: int | None = None) -> dict[str, Any]:
+def fit_best(model_id: str, model, params: dict[str, Any], split: dict[str, np.ndarray], epochs: int) -> dict[str, Any]:
+    """Train epoch by epoch on shifted copies; keep the weights of the best validation epoch."""
     import keras
 
-    keras.utils.set_random_seed(SEED)
     rng = np.random.default_rng(SEED)
-    epochs = epochs or params["epochs"]
-    x_all, y_all = as_model_input(data.x_train), data.y_train.astype("int64")
-    x_train, y_train = x_all[:-VALIDATION], y_all[:-VALIDATION]
-    x_val, y_val = x_all[-VALIDATION:], y_all[-VALIDATION:]
-    x_test, y_test = as_model_input(data.x_test), data.y_test.astype("int64")
-
-    model = build(params)
-    steps = epochs * int(np.ceil(len(x_train) / params["batch_size"]))
+    steps = epochs * int(np.ceil(len(split["x_train"]) / params["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(params["learning_rate"], decay_steps=steps)
     # sparse categorical cross-entropy = cross-entropy against the one-hot label
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-
-    best = {"val_accuracy": -1.0, "epoch": 0, "weights": None}
-    history = []
+    best = {"val_accuracy": -1.0, "epoch": 0, "weights": None, "history": []}
     started = time.time()
     for epoch in range(1, epochs + 1):
-        x_epoch = random_shift(x_train, params["shift"], rng)
-        h = model.fit(x_epoch, y_train, batch_size=params["batch_size"], epochs=1, verbose=0, shuffle=True)
-        _loss, val_acc = model.evaluate(x_val, y_val, batch_size=1000, verbose=0)
-        history.append({"epoch": epoch, "loss": round(float(h.history["loss"][0]), 4), "val_accuracy": round(float(val_acc), 4)})
+        x_epoch = random_shift(split["x_train"], params["shift"], rng)
+        h = model.fit(x_epoch, split["y_train"], batch_size=params["batch_size"], epochs=1, verbose=0, shuffle=True)
+        _loss, val_acc = model.evaluate(split["x_val"], split["y_val"], batch_size=1000, verbose=0)
+        best["history"].append({"epoch": epoch, "loss": round(float(h.history["loss"][0]), 4), "val_accuracy": round(float(val_acc), 4)})
         print(f"{model_id} epoch {epoch}/{epochs}: loss {h.history['loss'][0]:.4f} val_accuracy {val_acc:.4f} "
               f"({time.time() - started:.0f} s)", flush=True)
         if val_acc > best["val_accuracy"]:
-            best = {"val_accuracy": float(val_acc), "epoch": epoch, "weights": model.get_weights()}
+            best.update(val_accuracy=float(val_acc), epoch=epoch, weights=model.get_weights())
     model.set_weights(best["weights"])
-    _loss, test_acc = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    print(f"{model_id}: best epoch {best['epoch']}, test accuracy {test_acc:.4f}", flush=True)
+    return best
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    keras_path, tflite_path = out_dir / f"{model_id}.keras", out_dir / f"{model_id}.tflite"
-    clean = build(params)  # the same network without the optimizer's state: a smaller file
-    clean.set_weights(model.get_weights())
-    clean.save(keras_path)
-    model.export(str(tflite_path), format="litert", verbose=False)
-    litert_acc = litert_accuracy(tflite_path, x_test, y_test)
-    print(f"{model_id}: LiteRT test accuracy {litert_acc:.4f}", flush=True)
 
+def describe_architecture(model, params: dict[str, Any]) -> dict[str, Any]:
     architecture = {k: params[k] for k in ("kind", "hidden_layers", "conv_blocks", "dense_layers", "activation") if k in params}
     architecture["layers"] = [
         {"name": layer.name, "type": type(layer).__name__, "output_shape": list(layer.output.shape[1:])}
         for layer in model.layers
     ]
     architecture["parameters"] = int(model.count_params())
-    manifest = {
+    return architecture
+
+
+def make_manifest(model_id: str, params: dict[str, Any], model, data, split: dict, best: dict, epochs: int,
+                  files: tuple[Path, Path], accuracy: tuple[float, float], train_seconds: float) -> dict[str, Any]:
+    keras_path, tflite_path = files
+    test_acc, litert_acc = accuracy
+    return {
         "id": model_id,
         "task": "digits",
         "engine": "litert",
@@ -138,13 +129,13 @@ def train_one(model_id: str, params: dict[str, Any], data, out_dir: Path, epochs
         "input": {"size": [28, 28, 1], "preprocess": "mnist"},
         "labels": LABELS,
         "title": params["title"],
-        "architecture": architecture,
+        "architecture": describe_architecture(model, params),
         "data": {
             "dataset": "MNIST",
             "source": data.source,
-            "train": len(x_train),
+            "train": len(split["x_train"]),
             "validation": f"last {VALIDATION} of the training split (picks the best epoch)",
-            "test": len(x_test),
+            "test": len(split["x_test"]),
             "augmentation": f"random shifts up to {params['shift']} px" if params["shift"] else "none",
         },
         "hyperparameters": {
@@ -161,20 +152,44 @@ def train_one(model_id: str, params: dict[str, Any], data, out_dir: Path, epochs
             "test_accuracy": round(float(test_acc), 4),
             "test_accuracy_litert": round(float(litert_acc), 4),
             "val_accuracy": round(best["val_accuracy"], 4),
-            "history": history,
-            "train_seconds": round(time.time() - started, 1),
+            "history": best["history"],
+            "train_seconds": round(train_seconds, 1),
         },
         "reproduce": f"playground train-defaults --only {model_id}" + ("" if epochs == params["epochs"] else f" --epochs {epochs}"),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def train_one(model_id: str, params: dict[str, Any], data, out_dir: Path, epochs: int | None = None) -> dict[str, Any]:
+    import keras
+
+    keras.utils.set_random_seed(SEED)
+    epochs = epochs or params["epochs"]
+    x_all, y_all = as_model_input(data.x_train), data.y_train.astype("int64")
+    split = {"x_train": x_all[:-VALIDATION], "y_train": y_all[:-VALIDATION], "x_val": x_all[-VALIDATION:],
+             "y_val": y_all[-VALIDATION:], "x_test": as_model_input(data.x_test), "y_test": data.y_test.astype("int64")}
+    started = time.time()
+    model = build(params)
+    best = fit_best(model_id, model, params, split, epochs)
+    _loss, test_acc = model.evaluate(split["x_test"], split["y_test"], batch_size=1000, verbose=0)
+    print(f"{model_id}: best epoch {best['epoch']}, test accuracy {test_acc:.4f}", flush=True)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keras_path, tflite_path = out_dir / f"{model_id}.keras", out_dir / f"{model_id}.tflite"
+    clean = build(params)  # the same network without the optimizer's state: a smaller file
+    clean.set_weights(model.get_weights())
+    clean.save(keras_path)
+    model.export(str(tflite_path), format="litert", verbose=False)
+    litert_acc = litert_accuracy(tflite_path, split["x_test"], split["y_test"])
+    print(f"{model_id}: LiteRT test accuracy {litert_acc:.4f}", flush=True)
+    manifest = make_manifest(model_id, params, model, data, split, best, epochs, (keras_path, tflite_path),
+                             (test_acc, litert_acc), time.time() - started)
     (out_dir / f"{model_id}.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
 
 
 def litert_accuracy(path: Path, x: np.ndarray, y: np.ndarray) -> float:
     """The exported file, run the way the server runs it, on the test split."""
-    from app.ml.registry import LiteRTPredictor
-
     predictor = LiteRTPredictor(path, pool_size=1)
     predicted = predictor.predict(x).argmax(axis=1)
     return float((predicted == y).mean())

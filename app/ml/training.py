@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from app.errors import JobFailed
 from app.ml.design import VALIDATION_SIZE, TrainDesign, describe
 from app.ml.mnist import as_model_input, load_mnist, one_hot
 from app.settings import Settings
@@ -86,8 +87,6 @@ def compile_model(model, design: TrainDesign, steps_per_epoch: int, optimizer=No
 
 
 def training_data(settings: Settings, design: TrainDesign) -> dict[str, np.ndarray]:
-    from app.jobs.kinds import JobFailed
-
     try:
         data = dict(mnist_arrays(settings))
     except Exception as exc:  # offline with no assets: keras.utils.get_file raises a bare Exception

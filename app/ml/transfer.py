@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from app.ml.manifest import model_input, resolve_file
+from app.ml.predictors import KerasPredictor
 from app.settings import Settings
 
 BASE_MODEL = "imagenet-mobilenet-v1-embedding"  # the base that is always there (offline, tests): any "embedding" model works
@@ -180,8 +182,6 @@ VIEWS = {
 def embed(registry, photos: list[bytes], on_progress=None, view: str | None = None, base_id: str = BASE_MODEL) -> np.ndarray:
     """Stored crops → (n, d) embeddings from the frozen base `base_id` (never trained); `view`:
     of one of the VIEWS of each photo instead of the photo as it is."""
-    from app.ml.photos import model_input
-
     base_manifest = registry.manifest(base_id)
     base = registry.predictor(base_id)
     out = []
@@ -209,11 +209,10 @@ def _litert_parameter_count(path: str) -> int:
     return total
 
 
-def base_parameter_count(settings: Settings, base_id: str = BASE_MODEL) -> int | None:
-    """How many parameters the frozen base lends us (the manifest's own "parameters" wins)."""
-    from app.ml.registry import ModelRegistry, resolve_file
-
-    manifest = ModelRegistry(settings).manifest(base_id)
+def base_parameter_count(registry, base_id: str = BASE_MODEL) -> int | None:
+    """How many parameters the frozen base lends us (the manifest's own "parameters" wins);
+    `registry`: the app/ml/registry.ModelRegistry to look the base up in."""
+    manifest = registry.manifest(base_id)
     if manifest is None:
         return None
     if manifest.get("parameters"):
@@ -221,7 +220,7 @@ def base_parameter_count(settings: Settings, base_id: str = BASE_MODEL) -> int |
     if manifest.get("engine") != "litert":
         return None
     try:
-        return _litert_parameter_count(str(resolve_file(settings, manifest, download=False)))
+        return _litert_parameter_count(str(resolve_file(registry.settings, manifest, download=False)))
     except Exception:  # not downloaded yet, or not a file LiteRT reads: the page shows "–"
         return None
 
@@ -251,8 +250,6 @@ class TransferPredictor:
                 weights = {"W": f["W"], "b": f["b"]}
             self._head = lambda e: head_predict(weights, e)
         else:
-            from app.ml.registry import KerasPredictor
-
             self._head = KerasPredictor(self.folder / HEAD_FILE).predict
         self._stamp = stamp
 

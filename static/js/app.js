@@ -1,6 +1,53 @@
-// Shared by every page: htmx shows error fragments (4xx) in place, and a toast when offline.
+// Shared by every page: htmx shows error fragments (4xx) in place, and a toast when offline; and
+// window.Playground, the three things that pages sending a drawing or a photo by hand all need.
 (function () {
   "use strict";
+  var Playground = window.Playground = {
+    // A route's htmx fragment, for a body htmx cannot send (a drawing, a shrunk photo):
+    // resolves {ok, status, html}; 4xx answers are translated error fragments too.
+    fragment: function (url, body) {
+      return fetch(url, { method: body ? "POST" : "GET", body: body, headers: { "HX-Request": "true" }, credentials: "same-origin" })
+        .then(function (r) { return r.text().then(function (html) { return { ok: r.ok, status: r.status, html: html }; }); });
+    },
+    // "Latest request wins": at most one run(job) in flight; while it runs only the newest pushed job
+    // waits (older ones are dropped). run returns a promise; its second argument tells whether a
+    // newer job is waiting (then its answer need not be shown).
+    latest: function (run) {
+      var inFlight = false, waiting = null;
+      function next() {
+        if (inFlight || waiting === null) return;
+        var job = waiting;
+        waiting = null;
+        inFlight = true;
+        Promise.resolve().then(function () { return run(job, function () { return waiting !== null; }); })
+          .catch(function () {}).then(function () { inFlight = false; next(); });
+      }
+      return { push: function (job) { waiting = job; next(); }, drop: function () { waiting = null; } };
+    },
+    // A photo as a JPEG whose longer side is at most opts.maxSide. Left as it is: anything the
+    // browser cannot decode (the server then says what is wrong with it), a GIF, a file of at most
+    // opts.onlyOver bytes, or one already small enough and under opts.keepUnder bytes.
+    shrinkImage: function (file, opts) {
+      if (!window.createImageBitmap || file.type === "image/gif" || (file.type && !/^image\//.test(file.type)) ||
+          file.size <= (opts.onlyOver || 0)) {
+        return Promise.resolve(file);
+      }
+      return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bmp) {
+        var scale = Math.min(1, opts.maxSide / Math.max(bmp.width, bmp.height));
+        if (scale === 1 && file.size < (opts.keepUnder || 0)) { if (bmp.close) bmp.close(); return file; }
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(bmp.width * scale);
+        canvas.height = Math.round(bmp.height * scale);
+        canvas.getContext("2d").drawImage(bmp, 0, 0, canvas.width, canvas.height);
+        if (bmp.close) bmp.close();
+        return new Promise(function (resolve) {
+          canvas.toBlob(function (blob) {
+            resolve(blob ? new File([blob], (file.name || "photo").replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }) : file);
+          }, "image/jpeg", 0.9);
+        });
+      }).catch(function () { return file; });
+    }
+  };
   document.addEventListener("htmx:beforeSwap", function (e) {
     var status = e.detail.xhr.status;
     if (status >= 400 && status < 600) {

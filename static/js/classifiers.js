@@ -29,26 +29,8 @@
   }
 
   // --- photos: shrink in the browser, then send ------------------------------------------------
-  function shrink(file) {
-    // A decodable image → a JPEG whose longer side is at most MAX_SIDE; anything else is sent as
-    // it is, so that the server can say what is wrong with it (a PDF, a huge file…).
-    if (!/^image\//.test(file.type) || !window.createImageBitmap || file.type === "image/gif") {
-      return Promise.resolve(file);
-    }
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bmp) {
-      var scale = Math.min(1, MAX_SIDE / Math.max(bmp.width, bmp.height));
-      if (scale === 1 && file.size < 400000) { bmp.close && bmp.close(); return file; }
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bmp.width * scale);
-      canvas.height = Math.round(bmp.height * scale);
-      canvas.getContext("2d").drawImage(bmp, 0, 0, canvas.width, canvas.height);
-      bmp.close && bmp.close();
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          resolve(blob ? new File([blob], (file.name || "photo").replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" }) : file);
-        }, "image/jpeg", 0.9);
-      });
-    }).catch(function () { return file; });
+  function shrink(file) {  // anything the browser cannot decode is sent as it is (the server says why)
+    return Playground.shrinkImage(file, { maxSide: MAX_SIDE, keepUnder: 400000 });
   }
 
   function upload(form, files) {
@@ -64,19 +46,17 @@
       var data = new FormData();
       ready.forEach(function (f) { data.append("images", f, f.name || "photo.jpg"); });
       if (status) status.textContent = fmt(s["classifiers.uploading"], { n: ready.length });
-      return fetch(form.action, { method: "POST", body: data, headers: { "HX-Request": "true" }, credentials: "same-origin" });
+      return Playground.fragment(form.action, data);
     }).then(function (response) {
-      return response.text().then(function (html) {
-        if (response.ok) {
-          slot.innerHTML = html;
-          if (window.htmx) window.htmx.process(slot);
-          document.body.dispatchEvent(new CustomEvent("classifier-changed"));
-        } else {
-          if (status) status.textContent = "";
-          if (error) error.innerHTML = html;
-          form.querySelectorAll("input[type=file]").forEach(function (i) { i.disabled = false; i.value = ""; });
-        }
-      });
+      if (response.ok) {
+        slot.innerHTML = response.html;
+        if (window.htmx) window.htmx.process(slot);
+        document.body.dispatchEvent(new CustomEvent("classifier-changed"));
+      } else {
+        if (status) status.textContent = "";
+        if (error) error.innerHTML = response.html;
+        form.querySelectorAll("input[type=file]").forEach(function (i) { i.disabled = false; i.value = ""; });
+      }
     }).catch(function () {
       if (status) status.textContent = "";
       form.querySelectorAll("input[type=file]").forEach(function (i) { i.disabled = false; i.value = ""; });

@@ -13,23 +13,23 @@
   var emptyResult = result.innerHTML;
   var emptyQuick = document.getElementById("digits-quick").cloneNode(true);
   var showNumbers = false;
-  var inFlight = false, waiting = null, latest = 0;
+  var latest = 0;
+  var queue = Playground.latest(send);  // at most one request in flight; only the newest drawing waits
 
   var pad = DigitCanvas.create(document.getElementById("digit-pad"), {
     brush: Number(brushInput.value),
     onChange: function (blob) {
       latest++;
       if (!blob) {  // cleared or undone to nothing: back to the empty answer
-        waiting = null;
+        queue.drop();
         result.innerHTML = emptyResult;
         document.getElementById("digits-quick").replaceWith(emptyQuick.cloneNode(true));
         setStatus("");
         wirePixels();
         return;
       }
-      waiting = { blob: blob, seq: latest };
       lab.setAttribute("data-latest", latest);
-      send();
+      queue.push({ blob: blob, seq: latest });
     }
   });
 
@@ -38,22 +38,15 @@
     status.classList.toggle("error-box", !!isError);
   }
 
-  function send() {
-    if (inFlight || !waiting) return;
-    var job = waiting;
-    waiting = null;
-    inFlight = true;
+  function send(job, newerWaiting) {
     lab.classList.add("busy");
     var data = new FormData();
     data.append("image", job.blob, "digit.png");
     data.append("model", form.elements.model.value);
     data.append("vs", form.elements.vs.value);
-    fetch(lab.getAttribute("data-predict-url"), { method: "POST", body: data, headers: { "HX-Request": "true" } })
+    return Playground.fragment(lab.getAttribute("data-predict-url"), data)
       .then(function (r) {
-        return r.text().then(function (html) { return { ok: r.ok, html: html }; });
-      })
-      .then(function (r) {
-        if (job.seq < latest && waiting) return;  // a newer drawing is already waiting
+        if (job.seq < latest && newerWaiting()) return;  // a newer drawing is already waiting
         if (pad.isEmpty()) return;
         lab.setAttribute("data-shown", job.seq);
         if (r.ok) {
@@ -68,11 +61,7 @@
         }
       })
       .catch(function () { setStatus(strings["digits.error_offline"], true); })
-      .then(function () {
-        inFlight = false;
-        lab.classList.remove("busy");
-        send();
-      });
+      .then(function () { lab.classList.remove("busy"); });
   }
 
   // Parts of the fragment that belong elsewhere on the page (htmx's out-of-band swap, by id).
@@ -85,7 +74,7 @@
 
   function repredict() {
     pad.toBlob().then(function (blob) {
-      if (blob) { latest++; waiting = { blob: blob, seq: latest }; lab.setAttribute("data-latest", latest); send(); }
+      if (blob) { latest++; lab.setAttribute("data-latest", latest); queue.push({ blob: blob, seq: latest }); }
     });
   }
 

@@ -55,24 +55,18 @@
     body.append("model", modelSelect.value);
     say(strings["photos.sending"]);
     lab.classList.add("busy");
-    return fetch(lab.getAttribute("data-classify-url"), { method: "POST", body: body, headers: { "HX-Request": "true" } })
-      .then(function (r) { return r.text(); })
-      .then(function (html) { swap(html); say(""); setUrl(null); })
+    return Playground.fragment(lab.getAttribute("data-classify-url"), body)
+      .then(function (r) { swap(r.html); say(""); setUrl(null); })
       .catch(function () { say(strings["app.offline"]); })
       .then(function () { lab.classList.remove("busy"); });
   }
 
   // Photos over the upload limit (a 50-megapixel phone photo) are shrunk here first.
   function shrink(file) {
-    if (file.size <= maxBytes || !window.createImageBitmap) return Promise.resolve(file);
-    return createImageBitmap(file).then(function (bitmap) {
-      var scale = Math.min(1, 2048 / Math.max(bitmap.width, bitmap.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.9); });
-    }).then(function (blob) { say(strings["photos.shrunk"]); return blob; }, function () { return file; });
+    return Playground.shrinkImage(file, { maxSide: 2048, onlyOver: maxBytes }).then(function (out) {
+      if (out !== file) say(strings["photos.shrunk"]);
+      return out;
+    });
   }
 
   function use(file) {
@@ -150,10 +144,9 @@
   function showExample(example, push) {
     var q = new URLSearchParams({ model: modelSelect.value, example: example }).toString();
     say(strings["photos.sending"]);
-    return fetch("/photos/result?" + q, { headers: { "HX-Request": "true" } })
-      .then(function (r) { return r.text(); })
-      .then(function (html) {
-        swap(html);
+    return Playground.fragment("/photos/result?" + q)
+      .then(function (r) {
+        swap(r.html);
         say("");
         if (push) history.pushState({ example: example }, "", "/photos?" + q); else setUrl(example);
       })

@@ -127,7 +127,7 @@ def class_with_results(server) -> str:
     import httpx
 
     from app.db import session_scope
-    from app.jobs.models import Job
+    from app.jobs.tables import Job
 
     teacher = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TEACHER}"})
     code = teacher.post("/api/classes").json()["code"]

@@ -200,7 +200,7 @@ def test_learning_rates_the_class_tried_against_what_happened(client):
 def test_leaderboard_of_the_classs_trained_networks(client, settings):
     from datetime import datetime, timedelta, timezone
 
-    from app.jobs.models import Job
+    from app.jobs.tables import Job
 
     code = open_class(client)
     join(client, code, "設計師")
@@ -221,7 +221,7 @@ def test_leaderboard_of_the_classs_trained_networks(client, settings):
 
 def test_photos_taken_in_class_are_deleted_with_it_and_earlier_ones_are_not(client, settings, shared):
     from app.classifiers import service as classifiers
-    from app.classifiers.models import ClassifierPhoto
+    from app.classifiers.tables import ClassifierPhoto
 
     client.get("/")  # this browser's anonymous id
     owner = client.cookies.get("pg_browser")

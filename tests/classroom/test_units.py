@@ -139,7 +139,8 @@ def test_old_results_are_pruned_per_class_and_lab(tmp_path):
 
     from app.classroom import store
     from app.classroom.tables import ClassResult
-    from app.db import init_db, session_scope
+    from app.db import session_scope
+    from app.tables import init_db
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     init_db(url)

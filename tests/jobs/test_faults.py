@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from app.db import init_db, session_scope
+from app.db import session_scope
 from app.jobs import service
-from app.jobs.models import Job, utcnow
 from app.jobs.queue import pending_count
+from app.jobs.tables import Job, utcnow
 from app.main import create_app
+from app.tables import init_db
 from tests.jobs.conftest import HEARTBEAT_S, TINY, Worker, job_json, job_settings, wait_done, wait_for
 
 pytestmark = pytest.mark.slow

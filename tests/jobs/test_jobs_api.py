@@ -33,7 +33,7 @@ def job_rows(settings) -> int:
     from sqlalchemy import func, select
 
     from app.db import session_scope
-    from app.jobs.models import Job
+    from app.jobs.tables import Job
 
     with session_scope(settings.database_url_resolved) as s:
         return s.scalar(select(func.count()).select_from(Job))

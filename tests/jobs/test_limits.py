@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from app.db import init_db
 from app.jobs import service
-from app.jobs.models import ACTIVE
+from app.jobs.tables import ACTIVE
+from app.tables import init_db
 from app.web import UserError
 from tests.jobs.conftest import TINY, job_settings
 
@@ -50,7 +50,7 @@ def test_simultaneous_submits_on_postgresql(tmp_path, shared, postgres_url, redi
     from sqlalchemy import func, select
 
     from app.db import session_scope
-    from app.jobs.models import Job
+    from app.jobs.tables import Job
 
     with session_scope(postgres_url) as s:
         assert s.scalar(select(func.count()).select_from(Job).where(Job.status.in_(ACTIVE))) == settings.max_jobs_per_browser

@@ -35,7 +35,7 @@ def job_rows(settings) -> int:
     from sqlalchemy import func, select
 
     from app.db import session_scope
-    from app.jobs.models import Job
+    from app.jobs.tables import Job
 
     with session_scope(settings.database_url_resolved) as s:
         return s.scalar(select(func.count()).select_from(Job))
@@ -170,7 +170,7 @@ def test_photos_expire_after_a_week_unchanged(client, settings):
     from sqlalchemy import update
 
     from app.classifiers import service
-    from app.classifiers.models import Classifier, utcnow
+    from app.classifiers.tables import Classifier, utcnow
     from app.db import session_scope
 
     old, fresh = new(client, ["a", "b"]), new(client, ["c", "d"])

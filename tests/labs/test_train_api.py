@@ -86,6 +86,15 @@ def test_the_state_round_trips_through_the_url(client):
     assert r.text.count('name="neurons" type="number"') == 3
 
 
+def test_the_seed_reaches_the_url_and_the_form(client):
+    design = TrainDesign(seed=7)
+    query = form_query(design)
+    assert "seed=7" in query and "seed" not in form_query(TrainDesign())  # the default keeps links short
+    r = client.get(f"/train/design?{query}", headers={"hx-request": "true"})
+    assert r.headers["hx-push-url"] == f"/train?{query}" and 'name="seed" value="7"' in r.text
+    assert DesignForm(seed=7).to_design().seed == 7
+
+
 def test_the_form_rejects_forged_values_and_enqueues_nothing(client, settings):
     from app.jobs.queue import pending_count
 

@@ -74,7 +74,7 @@ def test_the_frozen_base_gives_1024_numbers_a_photo(myna):
         assert view.shape == x.shape and not np.allclose(x, view)
     # the same photo through the base twice: the same numbers (the base is frozen)
     np.testing.assert_array_equal(transfer.embed(registry, jpegs[:2]), x[:2])
-    borrowed = transfer.base_parameter_count(settings)
+    borrowed = transfer.base_parameter_count(ModelRegistry(settings))
     assert 3_000_000 < borrowed < 3_300_000  # MobileNetV1 1.0: about 3.2 million parameters
 
 

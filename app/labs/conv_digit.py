@@ -4,7 +4,7 @@ and the learned 3×3 filters themselves.
 
 Routes: GET /conv/digit (the page), POST /conv/digit/layers (the htmx fragment: every layer of
 the network for the drawing), POST /api/digits/activations (the same numbers as JSON). The page's
-state is a CnnInsideState in the query string: /conv/digit?brush=18&scale=map
+state is a ConvDigitState in the query string: /conv/digit?brush=18&scale=map
 """
 
 from __future__ import annotations
@@ -21,18 +21,18 @@ from app.deps import ModelsDep, SettingsDep
 from app.labs import Lab
 from app.labs.conv import encode_matrix
 from app.ml import digits as digit_math
-from app.ml.cnn_inside import CnnInside, Layer, ink_png, map_png, weights_png
+from app.ml.conv_digit import CnnInside, Layer, ink_png, map_png, weights_png
 from app.ml.registry import ModelNotAvailable, resolve_file
 from app.web import UserError, render
 
 router = APIRouter()
-LAB = Lab(slug="cnn-inside", path="/conv/digit", title_key="conv.digit.title", summary_key="conv.digit.summary", steps=(4,), icon="▤")
+LAB = Lab(slug="conv_digit", path="/conv/digit", title_key="conv_digit.title", summary_key="conv_digit.summary", steps=(4,), icon="▤")
 
 MODEL_ID = "digits-cnn"  # the default CNN trained by `playground train-defaults`
 _load_lock = threading.Lock()
 
 
-class CnnInsideState(BaseModel):
+class ConvDigitState(BaseModel):
     """What /conv/digit shows, as it appears in the URL."""
 
     brush: int = Field(18, ge=4, le=48, description="brush diameter on the 280×280 canvas, in pixels")
@@ -41,11 +41,11 @@ class CnnInsideState(BaseModel):
 
 def get_inside(request: Request, settings: SettingsDep, models: ModelsDep) -> CnnInside:
     """The default CNN, loaded once per process and kept on app.state (never per request)."""
-    inside = getattr(request.app.state, "cnn_inside", None)
+    inside = getattr(request.app.state, "conv_digit", None)
     if inside is not None:
         return inside
     with _load_lock:
-        inside = getattr(request.app.state, "cnn_inside", None)
+        inside = getattr(request.app.state, "conv_digit", None)
         if inside is None:
             manifest = models.manifest(MODEL_ID)
             try:
@@ -53,8 +53,8 @@ def get_inside(request: Request, settings: SettingsDep, models: ModelsDep) -> Cn
                     raise ModelNotAvailable(MODEL_ID)
                 inside = CnnInside.load(resolve_file(settings, manifest, "keras_file"))
             except (ModelNotAvailable, OSError, ValueError) as exc:
-                raise UserError("conv.digit.error_model", 503) from exc
-            request.app.state.cnn_inside = inside
+                raise UserError("conv_digit.error_model", 503) from exc
+            request.app.state.conv_digit = inside
     return inside
 
 
@@ -115,18 +115,18 @@ def filter_views(inside: CnnInside) -> list[dict]:
 
 
 @router.get("/conv/digit", response_class=HTMLResponse, summary="Your drawing inside the default CNN (page)")
-def cnn_inside_page(request: Request, state: Annotated[CnnInsideState, Query()]):
+def conv_digit_page(request: Request, state: Annotated[ConvDigitState, Query()]):
     return render(request, "conv_digit.html", {"state": state, "layers": None})
 
 
 @router.get("/conv/digit/filters", response_class=HTMLResponse, include_in_schema=False)
-def cnn_inside_filters(request: Request, inside: InsideDep):
+def conv_digit_filters(request: Request, inside: InsideDep):
     """The learned filters, before any drawing (the page asks for them as it loads; the first call loads the CNN)."""
     return render(request, "partials/conv_digit_filters.html", {"filters": filter_views(inside)})
 
 
 @router.post("/conv/digit/layers", response_class=HTMLResponse, include_in_schema=False)
-def cnn_inside_layers(request: Request, inside: InsideDep, image: UploadFile = File(...), scale: Literal["layer", "map"] = Form("layer")):
+def conv_digit_layers(request: Request, inside: InsideDep, image: UploadFile = File(...), scale: Literal["layer", "map"] = Form("layer")):
     picture = read_picture(image)
     layers = inside.run(picture)
     return render(request, "partials/conv_digit_layers.html", {"layers": layer_views(layers, inside, scale), "scale": scale})

@@ -64,7 +64,7 @@ def cases(params: dict) -> list[tuple[str, int]]:
 
 
 def run_memory_job(settings, job_id: str, params: dict, reporter) -> dict[str, Any]:
-    """The "rnn_memory" job kind: params {"cells": ["simple_rnn", "lstm"], "lengths": [5, 10, 20],
+    """The "rnn_memory" job kind (worker side: pure Keras, no web imports): params {"cells": ["simple_rnn", "lstm"], "lengths": [5, 10, 20],
     "units", "epochs", "seed"}. One progress "epoch" per trained (cell, N), so a crashed job resumes
     after the last finished case; the result is {"accuracy": {cell: {N: accuracy}}, "chance"}."""
     todo = cases(params)

@@ -57,7 +57,7 @@ def test_api_gives_every_layer_and_reads_the_seven(app_client, mnist_seven):
 def test_conv1_and_pool1_are_the_explorers_convolution_and_pooling(app_client, mnist_seven):
     """The CNN's first layer is 16 × (conv2d 'same' + bias, ReLU), the explorer's math; pool1 is 2×2 max-pooling."""
     app_client.post("/api/digits/activations", files=upload(mnist_seven))
-    inside = app_client.app.state.cnn_inside  # loaded once, kept on app.state
+    inside = app_client.app.state.conv_digit  # loaded once, kept on app.state
     picture = preprocess(mnist_seven)
     layers = {layer.name: layer.values for layer in inside.run(picture)}
     kernels, biases = inside.filters("conv1")
@@ -70,9 +70,9 @@ def test_conv1_and_pool1_are_the_explorers_convolution_and_pooling(app_client, m
 
 def test_the_model_is_loaded_once(app_client, mnist_seven):
     app_client.post("/api/digits/activations", files=upload(mnist_seven))
-    first = app_client.app.state.cnn_inside
+    first = app_client.app.state.conv_digit
     app_client.post("/conv/digit/layers", files=upload(mnist_seven))
-    assert app_client.app.state.cnn_inside is first
+    assert app_client.app.state.conv_digit is first
 
 
 def test_fragment_draws_every_map_as_a_small_image(app_client, mnist_seven):
@@ -124,7 +124,7 @@ def test_a_conv1_map_can_be_worked_out_in_the_explorer(app_client, mnist_seven):
     # the explorer's numbers, rounded as in the link, are the CNN's first map to within rounding
     picture = np.array([[float(v) for v in row.split(",")] for row in image.split("_")])
     ours = conv.relu(conv.conv2d(picture, weights, "same") + bias)
-    inside = app_client.app.state.cnn_inside
+    inside = app_client.app.state.conv_digit
     keras_map = inside.run(preprocess(mnist_seven))[1].values[..., 0]
     np.testing.assert_allclose(ours, keras_map, atol=0.02)
 

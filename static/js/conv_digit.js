@@ -12,14 +12,13 @@
   var form = document.getElementById("cnn-form");
   var brush = document.getElementById("cnn-brush");
   var empty = layers.innerHTML;
-  var inFlight = false, waiting = null;
+  var queue = Playground.latest(send);  // at most one request in flight; only the newest drawing waits
 
   var pad = DigitCanvas.create(document.getElementById("cnn-pad"), {
     brush: Number(brush.value),
     onChange: function (blob) {
-      if (!blob) { waiting = null; showEmpty(); setStatus(""); return; }
-      waiting = blob;
-      send();
+      if (!blob) { queue.drop(); showEmpty(); setStatus(""); return; }
+      queue.push(blob);
     }
   });
 
@@ -35,17 +34,12 @@
     status.classList.toggle("error-box", !!isError);
   }
 
-  function send() {
-    if (inFlight || !waiting) return;
-    var blob = waiting;
-    waiting = null;
-    inFlight = true;
+  function send(blob) {
     lab.classList.add("busy");
     var data = new FormData();
     data.append("image", blob, "digit.png");
     data.append("scale", scale());
-    fetch(lab.getAttribute("data-layers-url"), { method: "POST", body: data, headers: { "HX-Request": "true" } })
-      .then(function (r) { return r.text().then(function (html) { return { ok: r.ok, html: html }; }); })
+    return Playground.fragment(lab.getAttribute("data-layers-url"), data)
       .then(function (r) {
         if (pad.isEmpty()) return;
         if (r.ok) {
@@ -57,16 +51,12 @@
           setStatus(tmp.textContent.trim(), true);
         }
       })
-      .catch(function () { setStatus(strings["conv.digit.offline"], true); })
-      .then(function () {
-        inFlight = false;
-        lab.classList.remove("busy");
-        send();
-      });
+      .catch(function () { setStatus(strings["conv_digit.offline"], true); })
+      .then(function () { lab.classList.remove("busy"); });
   }
 
   function resend() {
-    pad.toBlob().then(function (blob) { if (blob) { waiting = blob; send(); } });
+    pad.toBlob().then(function (blob) { if (blob) queue.push(blob); });
   }
 
   function saveState() {
@@ -90,7 +80,7 @@
     document.getElementById("fmap-title").textContent = button.getAttribute("data-title");
     document.getElementById("fmap-img").src = button.querySelector("img").src;
     var max = button.getAttribute("data-max");
-    document.getElementById("fmap-caption").textContent = max ? strings["conv.digit.max"].replace("{max}", max) : "";
+    document.getElementById("fmap-caption").textContent = max ? strings["conv_digit.max"].replace("{max}", max) : "";
     var filter = document.getElementById("fmap-filter");
     var weights = button.getAttribute("data-weights");
     filter.hidden = !weights;
