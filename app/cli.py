@@ -61,7 +61,10 @@ def cmd_train_defaults(args: argparse.Namespace, settings: Settings) -> int:
     from app.ml.train_defaults import train_defaults
 
     for manifest in train_defaults(settings, Path(args.out), only=args.only, epochs=args.epochs):
-        print(f"{manifest['id']}: test accuracy {manifest['metrics']['test_accuracy']:.4f} → {args.out}/{manifest['file']}")
+        metrics = manifest["metrics"]
+        score = (f"test accuracy {metrics['test_accuracy']:.4f}" if "test_accuracy" in metrics
+                 else f"loss {metrics['loss']:.4f}, {metrics['completions_right']}/{metrics['completions_checked']} famous lines")
+        print(f"{manifest['id']}: {score} → {args.out}/{manifest['file']}")
     return 0
 
 
@@ -93,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--device", default=None, help="GPU index to use, e.g. 0 (default: all visible)")
     worker.set_defaults(func=cmd_worker)
 
-    train = sub.add_parser("train-defaults", help="train the default digit models (DNN, CNN) into models/")
+    train = sub.add_parser("train-defaults", help="train the default models (digit DNN, CNN; poem LSTM) into models/")
     train.add_argument("--out", default="models", help="folder for the .keras, .tflite and manifest files")
-    train.add_argument("--only", action="append", choices=["digits-dnn", "digits-cnn"], help="train just this one")
+    train.add_argument("--only", action="append", choices=["digits-dnn", "digits-cnn", "poems-lstm"], help="train just this one")
     train.add_argument("--epochs", type=int, default=None, help="override the epochs (quick trials)")
     train.set_defaults(func=cmd_train_defaults)
 

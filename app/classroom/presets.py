@@ -14,7 +14,8 @@ from app.i18n import LANGUAGES, translate
 
 # The labs a class can be sent to, and where they live (a lab that registers itself with the same
 # slug in app/labs wins, so a renamed path follows).
-LAB_PATHS = {"digits": "/digits", "neuron": "/neuron", "descent": "/descent", "train": "/train", "photos": "/photos"}
+LAB_PATHS = {"digits": "/digits", "neuron": "/neuron", "descent": "/descent", "train": "/train", "photos": "/photos",
+             "text": "/text"}
 MAX_STATE_KEYS = 40
 MAX_URL = 2000
 
@@ -36,6 +37,7 @@ PRESETS = [
                                   "dense": [64], "optimizer": "adam", "loss": "categorical_crossentropy",
                                   "learning_rate": 0.001, "epochs": 2}, "classroom.preset_train"),
     Preset("photos", "photos", {}, "classroom.preset_photos"),
+    Preset("text-moon", "text", {"prompt": "床前明月", "temperature": 0, "length": 24}, "text.preset_push"),
 ]
 
 

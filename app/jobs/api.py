@@ -79,7 +79,7 @@ def download_model(job_id: str, settings: SettingsDep) -> Response:
     if stored is None:
         raise UserError("jobs.no_model", 409)
     return Response(stored[0], media_type="application/octet-stream",
-                    headers={"content-disposition": f'attachment; filename="mnist-{job.id}.keras"'})
+                    headers={"content-disposition": f'attachment; filename="{"poems" if job.kind == "text" else "mnist"}-{job.id}.keras"'})
 
 
 def publish_if_first(request: Request, settings: Settings, job: Job) -> None:

@@ -39,6 +39,7 @@ from app.errors import JobFailed  # noqa: F401  (importable from here too, as be
 KINDS: dict[str, str] = {
     "train": "app.ml.training:run_train_job",
     "transfer": "app.classifiers.job:run_transfer_job",  # a learner's photo classifier
+    "text": "app.ml.text:run_text_job",  # a poem model (app/labs/text.py)
     "rnn_memory": "app.ml.rnn_memory:run_memory_job",  # remember the first symbol after N steps (/rnn/memory)
 }
 

@@ -97,6 +97,7 @@ def job_view(settings: Settings, job: Job, translate=None) -> dict[str, Any]:
         "epochs": p.get("epochs") or (job.params or {}).get("epochs"),
         "history": p.get("history", []),
         "batches": p.get("batches", []),
+        "samples": p.get("samples", []),  # what the model wrote after each epoch (text jobs: app/ml/text.py)
         "test_accuracy": result.get("test_accuracy") if job.status == "succeeded" else None,
         "error": error_message,
         "error_code": job.error,

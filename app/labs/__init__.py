@@ -22,7 +22,8 @@ class Lab:
 
 
 # Order = the lecture's order, which the home page's lab list follows.
-LAB_MODULES = ["home", "prefs", "photos", "neuron", "descent", "descent_three", "digits", "conv", "conv_digit", "train", "rnn", "classifiers", "classroom"]
+LAB_MODULES = ["home", "prefs", "photos", "neuron", "descent", "descent_three", "softmax", "fit", "playground", "digits", "conv",
+               "conv_digit", "train", "rnn", "text", "classifiers", "classroom"]
 
 
 def lab_modules() -> list[ModuleType]:

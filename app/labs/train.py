@@ -23,22 +23,27 @@ import io
 from typing import Annotated, Any
 
 import numpy as np
+from fastapi import APIRouter, Body, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
-from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from app.db import session_scope
 from app.deps import BrowserIdDep, SettingsDep
 from app.i18n import catalogue
 from app.jobs import service
-from app.jobs.api import load_job, publish_if_first, router as jobs_router
+from app.jobs.api import load_job, publish_if_first
+from app.jobs.api import router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
 from app.labs.train_view import PRESETS, DesignForm, form_query, progress_charts
 from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
                            table_parameters)
-from app.ml.mnist import load_mnist
+from app.ml.text import check_limits as check_text_limits
+from app.ml.text_design import TextDesign
+from app.ml.text_design import describe as describe_text
+from app.ml.text_design import form_query as text_form_query
 from app.settings import Settings
 from app.web import UserError, browser_id, is_htmx, render, translator
 
@@ -128,16 +133,20 @@ def job_context(request: Request, settings: Settings, job_id: str, mistake: int 
     mistake = max(0, min(mistake, len(mistakes) - 1)) if mistakes else 0
     confusion = result.get("confusion")
     stage_key = f"jobs.stage_{view['stage']}"
+    text = TextDesign.model_validate(job.params) if job.kind == "text" else None  # a poem model (app/labs/text.py)
     return {
         "workers_online": len(service.workers_online(settings)) if job.status == "queued" else None,
         "stage_text": _(stage_key) if stage_key in catalogue() else None,  # other kinds have stages of their own
-        "job": view, "design": design, "name": describe(design) if design else job.kind,
+        "job": view, "design": design,
+        "name": describe(design) if design else describe_text(text) if text else job.kind,
+        "samples": (job.progress or {}).get("samples", []) if text else [],
+        "text_lab": f"/text?model={job.id}" if text else None,
         "charts": progress_charts(job.progress or {}, view["epochs"] or 1, _),
         "active": job.status in ("queued", "running"), "mine": job.owner == browser_id(request),
         "mistakes": mistakes, "mistake_index": mistake, "mistake": mistakes[mistake] if mistakes else None,
         "confusion": confusion, "confusion_max": max(max(r) for r in confusion) if confusion else 1,
         "model_id": (result.get("manifest") or {}).get("id"), "digit_lab": DIGIT_LAB,
-        "again": f"/train?{form_query(design)}" if design else "/train",
+        "again": f"/train?{form_query(design)}" if design else f"/text/train?{text_form_query(text)}" if text else "/train",
     }
 
 
@@ -169,6 +178,8 @@ def mnist_test_images(request: Request, settings: Settings) -> np.ndarray:
     """The 10 000 MNIST test digits, read once per web process (app.state, read-only)."""
     images = getattr(request.app.state, "train_mnist_test", None)
     if images is None:
+        from app.ml.mnist import load_mnist
+
         images = load_mnist(settings).x_test
         request.app.state.train_mnist_test = images
     return images
@@ -193,15 +204,40 @@ class JobCreated(BaseModel):
     url: str
 
 
-@router.post("/api/jobs", status_code=201, response_model=JobCreated, summary="Train a network design on MNIST",
-             openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-                 "dataset": "mnist", "architecture": "dnn", "hidden_layers": [100, 100], "activation": "relu",
-                 "loss": "categorical_crossentropy", "optimizer": "sgd", "learning_rate": 0.087,
-                 "batch_size": 100, "epochs": 2}}}}})
-def create_job(design: TrainDesign, settings: SettingsDep, owner: BrowserIdDep) -> JobCreated:
-    """Validates the design and the limits (≤ max_jobs_per_browser active jobs → 429, ≤ max_parameters,
+JOB_EXAMPLES = {
+    "train": {"summary": "a DNN on MNIST", "value": {
+        "dataset": "mnist", "architecture": "dnn", "hidden_layers": [100, 100], "activation": "relu",
+        "loss": "categorical_crossentropy", "optimizer": "sgd", "learning_rate": 0.087, "batch_size": 100, "epochs": 2}},
+    "text": {"summary": "a poem model (the text lab)", "value": {
+        "kind": "text", "corpus": "tang300", "cell": "lstm", "units": 128, "embedding": 64, "sequence_length": 32,
+        "batch_size": 64, "learning_rate": 0.005, "epochs": 2}},
+}
+
+
+def _validated(model: type[BaseModel], body: dict) -> BaseModel:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:  # reported like FastAPI's own validation errors, in the learner's language
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+
+
+@router.post("/api/jobs", status_code=201, response_model=JobCreated, summary="Train a network design (MNIST) or a poem model",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"oneOf": [{"$ref": "#/components/schemas/TrainDesign"}, {"$ref": "#/components/schemas/TextDesign"}]},
+                 "examples": JOB_EXAMPLES}}}})
+def create_job(body: Annotated[dict[str, Any], Body()], settings: SettingsDep, owner: BrowserIdDep) -> JobCreated:
+    """A TrainDesign (kind "train", the default) or a TextDesign (kind "text", app/labs/text.py).
+    Validates the design and the limits (≤ max_jobs_per_browser active jobs → 429, ≤ max_parameters,
     ≤ max_epochs → 422), records the job and enqueues it. Follow it with GET /api/jobs/{id}."""
-    job_id, count = submit_design(settings, design, owner)
+    kind = body.get("kind", "train")
+    if kind == "text":
+        text = _validated(TextDesign, body)
+        count = sum(r["params"] for r in check_text_limits(settings, text))
+        job_id = service.submit_job(settings, "text", text.model_dump(), owner)
+    elif kind == "train":
+        job_id, count = submit_design(settings, _validated(TrainDesign, {k: v for k, v in body.items() if k != "kind"}), owner)
+    else:
+        raise UserError("jobs.unknown_kind", 422, kind=str(kind)[:40])
     return JobCreated(id=job_id, parameters=count, url=f"/train/jobs/{job_id}")
 
 

@@ -1,4 +1,5 @@
-"""Train the two default digit models the digit lab serves: `playground train-defaults`.
+"""Train the default models: the two digit models the digit lab serves (`playground train-defaults`)
+and the poem model of /text (app/ml/text_defaults.py).
 
     the lecture's DNN: 28×28 → flatten 784 → Dense 100 → Dense 100 → Dense 10 softmax
     the lecture's CNN: Conv 16 → pool → Conv 32 → pool → Conv 64 → pool → Dense 64 → Dense 10 softmax
@@ -23,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from app.ml.mnist import as_model_input, load_mnist
+from app.ml.text_defaults import MODEL_ID as POEM_MODEL
+from app.ml.text_defaults import train_poem_model
 from app.ml.predictors import LiteRTPredictor
 from app.settings import Settings
 
@@ -196,6 +199,9 @@ def litert_accuracy(path: Path, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def train_defaults(settings: Settings, out_dir: Path, only: list[str] | None = None, epochs: int | None = None) -> list[dict]:
-    data = load_mnist(settings)
-    return [train_one(model_id, params, data, out_dir, epochs) for model_id, params in DEFAULTS.items()
-            if not only or model_id in only]
+    digits = [model_id for model_id in DEFAULTS if not only or model_id in only]
+    data = load_mnist(settings) if digits else None
+    manifests = [train_one(model_id, DEFAULTS[model_id], data, out_dir, epochs) for model_id in digits]
+    if not only or POEM_MODEL in only:  # the poem model of /text (app/ml/text_defaults.py)
+        manifests.append(train_poem_model(out_dir, epochs))
+    return manifests
