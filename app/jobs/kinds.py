@@ -40,6 +40,7 @@ KINDS: dict[str, str] = {
     "train": "app.ml.training:run_train_job",
     "transfer": "app.classifiers.job:run_transfer_job",  # a learner's photo classifier
     "text": "app.ml.text:run_text_job",  # a poem model (app/labs/text.py)
+    "rnn_memory": "app.ml.rnn_memory:run_memory_job",  # remember the first symbol after N steps (/rnn/memory)
     "gan": "app.ml.gan_job:run_gan_job",  # a conditional GAN that writes digits (app/labs/gan.py)
 }
 

@@ -16,7 +16,6 @@ from sqlalchemy import update
 
 from app.db import session_scope
 from app.jobs import files
-from app.jobs.keras_callback import BATCH_POINTS_PER_EPOCH  # noqa: F401  (where it was)
 from app.jobs.store import get_job
 from app.jobs.tables import Job, utcnow
 from app.settings import Settings

@@ -33,7 +33,8 @@ from app.db import session_scope
 from app.deps import BrowserIdDep, SettingsDep
 from app.i18n import catalogue
 from app.jobs import service
-from app.jobs.api import load_job, publish_if_first, router as jobs_router
+from app.jobs.api import load_job, publish_if_first
+from app.jobs.api import router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
 from app.labs.train_form import PRESETS, DesignForm, form_query, progress_charts
@@ -41,7 +42,6 @@ from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, lay
                            table_parameters)
 from app.labs.gan import GanJobInput
 from app.ml.gan import generator_parameters
-from app.ml.mnist import load_mnist
 from app.ml.text import check_limits as check_text_limits
 from app.ml.text_design import TextDesign
 from app.ml.text_design import describe as describe_text
@@ -180,6 +180,8 @@ def mnist_test_images(request: Request, settings: Settings) -> np.ndarray:
     """The 10 000 MNIST test digits, read once per web process (app.state, read-only)."""
     images = getattr(request.app.state, "train_mnist_test", None)
     if images is None:
+        from app.ml.mnist import load_mnist
+
         images = load_mnist(settings).x_test
         request.app.state.train_mnist_test = images
     return images

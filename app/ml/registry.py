@@ -1,22 +1,8 @@
-"""The model registry: every manifest (app/ml/manifest.py), each loaded once into a predictor
-(app/ml/predictors.py).
+"""The model registry: every manifest (app/ml/manifest.py says what a manifest holds and where its
+files come from), each loaded once into a predictor (app/ml/predictors.py).
 
 Built-in manifests live in `models/*.json` (committed); models that learners train live in
-`<data_dir>/models/<id>/manifest.json`. A manifest says (fields in brackets are optional):
-
-    id, task ("digits" | "photos" | "embedding"), engine ("litert" | "keras" | "keras_application" | "transfer"),
-    file         path of the model, relative to the manifest's folder
-    [asset]      the same file inside PLAYGROUND_ASSETS_DIR (offline copies, tests, CI)
-    [download]   {"url": ..., "sha256": ...} for real users: fetched once into <data_dir>/cache
-    input        {"size": [h, w, c], "preprocess": "mnist" | "imagenet_uint8" | ...}
-    labels | labels_file   class names (labels_file resolved like `file`, with `labels_asset`/`labels_download`)
-    [title]      {"zh-TW": ..., "en": ...}; [owner] a browser id; licence, source, metrics, reproduce
-    [base]       engine "transfer" only: the id of the frozen "embedding" model under the head
-    [application, preprocess_module]  engine "keras_application" only: a keras.applications
-                 model (e.g. MobileNetV2, mobilenet_v2) built without its classifier, `file` its weights
-
-Where a file comes from, in order: `file` beside the manifest, `asset` in the assets folder,
-the download cache, then the download itself (checked against sha256).
+`<data_dir>/models/<id>/manifest.json`.
 """
 
 

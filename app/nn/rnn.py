@@ -214,3 +214,36 @@ def state_sensitivity(cell: str, xs, weights: Sequence[np.ndarray], activation: 
     h_last = run_layer(cell, batch, weights, activation=activation)[:, -1, :]  # (T·n, units)
     jacobian = (h_last.imag / step).reshape(T, n, -1)  # [t, i, j] = ∂h_Tʲ/∂xⁱₜ
     return np.sqrt((jacobian ** 2).sum(axis=(1, 2)))
+
+
+# --- starting weights the way Keras draws them ---------------------------------------------------
+
+def glorot_uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> np.ndarray:
+    """U(−√(6/(fan_in+fan_out)), +√(6/(fan_in+fan_out))): Keras's default kernel initializer."""
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=(fan_in, fan_out))
+
+
+def orthogonal(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Orthonormal rows or columns (Keras's default recurrent_kernel): it neither shrinks nor grows h."""
+    q, r = np.linalg.qr(rng.normal(size=(max(rows, cols), min(rows, cols))))
+    q = q * np.sign(np.diag(r))
+    return q if rows >= cols else q.T
+
+
+def initial_weights(cell: str, inputs: int, units: int, rng: np.random.Generator,
+                    recurrent_scale: float = 1.0, gate_bias: float = 1.0) -> list[np.ndarray]:
+    """[kernel, recurrent_kernel, bias] as a fresh Keras layer has them, with the recurrent kernel
+    times `recurrent_scale` and the "keep" gate's bias set to `gate_bias` (the LSTM's forget gate,
+    which Keras starts at 1 — unit_forget_bias —, or the GRU's update gate, which it starts at 0)."""
+    gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[cell]
+    kernel = glorot_uniform(rng, inputs, gates * units)
+    recurrent = recurrent_scale * orthogonal(rng, units, gates * units)
+    if cell == "gru":
+        bias = np.zeros((2, 3 * units))
+        bias[0, :units] = gate_bias  # update gate u: hₜ = u·hₜ₋₁ + (1 − u)·ĥ
+    else:
+        bias = np.zeros(gates * units)
+        if cell == "lstm":
+            bias[units:2 * units] = gate_bias  # forget gate f: cₜ = f·cₜ₋₁ + i·g
+    return [kernel, recurrent, bias]

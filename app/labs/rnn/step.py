@@ -22,7 +22,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.events import publish_result
-from app.labs.neuron import LabInputError, bounded_number, parse_query, plain_number, sub
+from app.errors import FieldError as LabInputError
+from app.labs.neuron import bounded_number, parse_query, plain_number, sub
 from app.nn.rnn import LayerStep, layer_steps
 from app.web import render
 
