@@ -21,6 +21,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
+from app.errors import FieldError
 from app.labs import Lab
 from app.nn import conv
 from app.web import UserError, is_htmx, render
@@ -195,18 +196,14 @@ def conv_stage(request: Request, state: StateQuery):
 
 # ---- the JSON API --------------------------------------------------------------------------
 
-class ConvInputError(UserError, ValueError):
-    """A UserError that pydantic reports as a validation error of its field (see app/web.py)."""
-
-
 def numbers_only(matrix):
     """Rows of JSON numbers; the learner hears which cell is not one (row and column from 1)."""
     if not isinstance(matrix, list) or not all(isinstance(row, list) for row in matrix):
-        raise ConvInputError("conv.errors.not_rows")
+        raise FieldError("conv.errors.not_rows")
     for r, row in enumerate(matrix, start=1):
         for c, value in enumerate(row, start=1):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ConvInputError("conv.errors.cell_not_number", row=r, col=c, value=str(value)[:12])
+                raise FieldError("conv.errors.cell_not_number", row=r, col=c, value=str(value)[:12])
     return matrix
 
 
