@@ -16,16 +16,17 @@ from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.charts import Chart, padded_range
+from app.errors import FieldError
 from app.events import publish_result
 from app.labs import Lab
-from app.labs.neuron import LabInputError, bounded_number, parse_query, plain_number, sub
+from app.labs.forms import StatePages, bounded_number, plain_number, sub
 from app.nn.descent import VERDICTS, Run, run
 from app.nn.losses import LOSSES, get_loss
-from app.web import format_number, render, translator
+from app.web import format_number, translator
 
 router = APIRouter()
 LAB = Lab(slug="descent", path="/descent", title_key="descent.title", summary_key="descent.summary", steps=(5,), icon="⛰")
@@ -47,9 +48,9 @@ VERDICT_TONE = {"converged": "good", "diverged": "bad", "oscillating": "warn", "
 
 def _positive_eta(value: float) -> float:
     if value <= 0:
-        raise LabInputError("descent.eta_positive")
+        raise FieldError("descent.eta_positive")
     if value > ETA_MAX:
-        raise LabInputError("neuron.too_big", limit=plain_number(ETA_MAX))
+        raise FieldError("neuron.too_big", limit=plain_number(ETA_MAX))
     return value
 
 
@@ -58,9 +59,9 @@ Eta = Annotated[float, Field(allow_inf_nan=False, json_schema_extra={"exclusiveM
 
 
 def _known_loss(value):
-    """The loss's name, or a LabInputError listing the names we know."""
+    """The loss's name, or a FieldError listing the names we know."""
     if value not in LOSSES:
-        raise LabInputError("descent.unknown_loss", choices=" / ".join(LOSSES))
+        raise FieldError("descent.unknown_loss", choices=" / ".join(LOSSES))
     return value
 
 
@@ -178,35 +179,29 @@ def lab_context(request: Request, state: DescentState) -> dict:
     }
 
 
-def _publish(request: Request, state: DescentState, verdict: str) -> None:
-    publish_result(request, "descent", {"eta": state.eta, "loss": state.loss, "verdict": verdict, "w0": state.w0})
+def _event(state: DescentState, verdict: str) -> dict:
+    return {"eta": state.eta, "loss": state.loss, "verdict": verdict, "w0": state.w0}
+
+
+PAGES = StatePages("descent", DescentAction, apply, lambda state: state.query(), lab_context)
 
 
 @router.get("/descent", response_class=HTMLResponse, include_in_schema=False)
 def descent_page(request: Request):
-    action, error = parse_query(DescentAction, request)
-    state = apply(action)
-    if action.go is not None:  # a button pressed without JavaScript: show the canonical address
-        return RedirectResponse(f"/descent?{state.query()}", status_code=303)
-    return render(request, "descent.html", {"view": "one", **lab_context(request, state), "error": error}, 422 if error else 200)
+    return PAGES.page(request, view="one")
 
 
 @router.get("/descent/lab", response_class=HTMLResponse, include_in_schema=False)
 def descent_fragment(request: Request, action: Annotated[DescentAction, Query()]):
-    state = apply(action)
-    context = lab_context(request, state)
-    response = render(request, "partials/descent_lab.html", {**context, "fragment": True})
-    response.headers["HX-Push-Url"] = f"/descent?{state.query()}"
-    if state.steps:
-        _publish(request, state, context["result"].verdict)
-    return response
+    return PAGES.fragment(request, action, lambda state, ctx: (
+        _event(state, ctx["result"].verdict) if state.steps else None))
 
 
 @router.post("/api/descent", response_model=DescentOut, summary="Gradient descent w ← w − η·L′(w): the path and the verdict")
 def descent_api(request: Request, body: DescentInput) -> DescentOut:
     loss = get_loss(body.loss)
     result = run(loss, body.w0, body.eta, body.steps)
-    _publish(request, DescentState(loss=body.loss, w0=body.w0, eta=body.eta), result.verdict)
+    publish_result(request, "descent", _event(DescentState(loss=body.loss, w0=body.w0, eta=body.eta), result.verdict))
     return DescentOut(loss=loss.name, formula=loss.formula, w0=result.w0, eta=result.eta, steps=result.steps,
                       path=[PathPoint(**p.as_dict()) for p in result.path], verdict=result.verdict,
                       overshot=result.overshot, stopped_early=result.stopped_early,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from app.charts import Chart, padded_range
 from app.labs.descent import W, W_MAX, Eta
-from app.labs.neuron import parse_query, plain_number
+from app.labs.forms import parse_query, plain_number
 from app.nn import losses
 from app.web import format_number, render, translator
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.errors import FieldError
 from app.events import publish_result
 from app.labs import Lab
-from app.labs.neuron import parse_query, plain_number
+from app.labs.forms import parse_query, plain_number
 from app.nn import fit as fitmath
 from app.web import render, run_limited, translator
 

@@ -10,21 +10,22 @@ POST /api/neuron (the same math as JSON). The state is a NeuronState in the quer
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_origin
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.charts import Chart, padded_range
 from app.errors import FieldError
 from app.events import publish_result
 from app.labs import Lab
+from app.labs.forms import StatePages, bounded_number, plain_number, sub
 from app.nn.activations import ACTIVATIONS, get_activation
 from app.nn.neuron import NeuronResult, neuron
-from app.web import describe_validation_error, format_number, render, translator
+from app.web import format_number, translator
 
 router = APIRouter()
 LAB = Lab(slug="neuron", path="/neuron", title_key="neuron.title", summary_key="neuron.summary", steps=(2, 4), icon="◉")
@@ -32,28 +33,6 @@ LAB = Lab(slug="neuron", path="/neuron", title_key="neuron.title", summary_key="
 LIMIT = 1000  # |x|, |w|, |b| ≤ 1000: plenty for teaching, and φ never overflows
 ActivationName = Literal["relu", "sigmoid", "tanh", "gaussian", "linear"]
 PRESET = {"x": [1.0, 3.0], "w": [1.0, 2.0], "b": 1.0, "activation": "relu"}  # the lecture's: h = 8
-SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
-
-
-LabInputError = FieldError  # a lab's field error (the one field-error class: app/errors.py)
-
-
-def bounded_number(limit: float) -> type:
-    """A finite float with |v| ≤ limit; too big is a LabInputError in the learner's language."""
-
-    def check(value: float) -> float:
-        if abs(value) > limit:
-            raise LabInputError("neuron.too_big", limit=plain_number(limit))
-        return value
-
-    return Annotated[float, Field(allow_inf_nan=False, json_schema_extra={"minimum": -limit, "maximum": limit}),
-                     AfterValidator(check)]
-
-
-def plain_number(v: float) -> str:
-    """How a number is written in a URL or an input box: 1 rather than 1.0, all digits kept."""
-    text = repr(float(v))
-    return text[:-2] if text.endswith(".0") else text
 
 
 Num = bounded_number(LIMIT)
@@ -73,7 +52,7 @@ class NeuronInput(BaseModel):
     @classmethod
     def _known_activation(cls, value):
         if value not in ACTIVATIONS:
-            raise LabInputError("neuron.unknown_activation", choices=" / ".join(ACTIVATIONS))
+            raise FieldError("neuron.unknown_activation", choices=" / ".join(ACTIVATIONS))
         return value
 
     @field_validator("w")
@@ -81,7 +60,7 @@ class NeuronInput(BaseModel):
     def _as_many_weights_as_inputs(cls, w, info):
         x = info.data.get("x")
         if x is not None and len(x) != len(w):
-            raise LabInputError("neuron.mismatch", nx=len(x), nw=len(w))
+            raise FieldError("neuron.mismatch", nx=len(x), nw=len(w))
         return w
 
 
@@ -107,20 +86,6 @@ class NeuronOut(BaseModel):
     pre_activation: float = Field(description="z = Σ wᵢxᵢ + b")
     output: float = Field(description="h = φ(z)")
     slope: float = Field(description="φ′(z)")
-
-
-def parse_query(model: type[BaseModel], request: Request) -> tuple[BaseModel, str | None]:
-    """The page's state from its address; a bad address gives the defaults and a message to show
-    inline (a shared link with a typo still opens the lab)."""
-    params = request.query_params
-    data = {key: params.getlist(key) if get_origin(field.annotation) is list else params.get(key)
-            for key, field in model.model_fields.items() if key in params}
-    try:
-        return model.model_validate(data), None
-    except ValidationError as exc:
-        _ = translator(request)
-        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
-        return model(), _("errors.invalid", details=details)
 
 
 def stage_count(n: int) -> int:
@@ -151,11 +116,6 @@ def apply(action: NeuronAction) -> NeuronState:
 def query_string(state: NeuronState) -> str:
     return urlencode({"x": [plain_number(v) for v in state.x], "w": [plain_number(v) for v in state.w],
                       "b": plain_number(state.b), "activation": state.activation, "reveal": state.reveal}, doseq=True)
-
-
-def sub(i: int) -> str:
-    """1 → ₁ for w₁, x₁."""
-    return "".join(SUBSCRIPTS[int(d)] for d in str(i))
 
 
 def phi_chart(result: NeuronResult, title: str, show_point: bool) -> Chart:
@@ -190,23 +150,19 @@ def lab_context(request: Request, state: NeuronState) -> dict:
     }
 
 
+PAGES = StatePages("neuron", NeuronAction, apply, query_string, lab_context)
+
+
 @router.get("/neuron", response_class=HTMLResponse, include_in_schema=False)
 def neuron_page(request: Request):
-    action, error = parse_query(NeuronAction, request)
-    state = apply(action)
-    if action.go is not None:  # a button pressed without JavaScript: show the canonical address
-        return RedirectResponse(f"/neuron?{query_string(state)}", status_code=303)
-    return render(request, "neuron.html", {**lab_context(request, state), "error": error}, 422 if error else 200)
+    return PAGES.page(request)
 
 
 @router.get("/neuron/lab", response_class=HTMLResponse, include_in_schema=False)
 def neuron_fragment(request: Request, action: Annotated[NeuronAction, Query()]):
-    state = apply(action)
-    response = render(request, "partials/neuron_lab.html", {**lab_context(request, state), "fragment": True})
-    response.headers["HX-Push-Url"] = f"/neuron?{query_string(state)}"
-    publish_result(request, "neuron", {"x": state.x, "w": state.w, "b": state.b, "activation": state.activation,
-                                       "output": response.context["result"].h, "reveal": state.reveal})
-    return response
+    return PAGES.fragment(request, action, lambda state, ctx: {
+        "x": state.x, "w": state.w, "b": state.b, "activation": state.activation,
+        "output": ctx["result"].h, "reveal": state.reveal})
 
 
 @router.post("/api/neuron", response_model=NeuronOut, summary="One neuron: h = φ(Σ wᵢxᵢ + b) with every intermediate number")

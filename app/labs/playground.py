@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import FieldError, UserError
 from app.labs import Lab
-from app.labs.neuron import parse_query
+from app.labs.forms import parse_query
 from app.uploads import read_body
 from app.web import render
 

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from app.i18n import catalogue
 from app.labs import Lab
 from app.errors import FieldError
-from app.labs.neuron import parse_query, plain_number
+from app.labs.forms import parse_query, plain_number
 from app.nn.rl import ACTIONS, CELLS, Gridworld, Solution, q_learning, value_iteration
 from app.web import render, translator
 

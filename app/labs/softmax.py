@@ -15,15 +15,13 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.errors import FieldError
-from app.events import publish_result
 from app.labs import Lab
-from app.labs.neuron import bounded_number, parse_query, plain_number, sub
+from app.labs.forms import StatePages, bounded_number, plain_number, sub
 from app.nn.softmax import cross_entropy, one_hot, softmax_steps
-from app.web import render, translator
 
 router = APIRouter()
 LAB = Lab(slug="softmax", path="/softmax", title_key="softmax.title", summary_key="softmax.summary", steps=(4, 6), icon="％")
@@ -114,22 +112,18 @@ def lab_context(request: Request, state: SoftmaxState) -> dict:
             "query": query_string(state), "t_min": T_MIN, "t_max": T_MAX, "max_classes": MAX_CLASSES}
 
 
+PAGES = StatePages("softmax", SoftmaxState, apply, query_string, lab_context)
+
+
 @router.get("/softmax", response_class=HTMLResponse, include_in_schema=False)
 def softmax_page(request: Request):
-    state, error = parse_query(SoftmaxState, request)
-    if state.go is not None:  # a button pressed without JavaScript: show the canonical address
-        return RedirectResponse(f"/softmax?{query_string(apply(state))}", status_code=303)
-    return render(request, "softmax.html", {**lab_context(request, state), "error": error}, 422 if error else 200)
+    return PAGES.page(request)
 
 
 @router.get("/softmax/lab", response_class=HTMLResponse, include_in_schema=False)
 def softmax_fragment(request: Request, state: Annotated[SoftmaxState, Query()]):
-    new = apply(state)
-    response = render(request, "partials/softmax_lab.html", {**lab_context(request, new), "fragment": True})
-    response.headers["HX-Push-Url"] = f"/softmax?{query_string(new)}"
-    publish_result(request, "softmax", {"logits": new.s, "temperature": new.t,
-                                        "probabilities": list(response.context["result"].probabilities)})
-    return response
+    return PAGES.fragment(request, state, lambda new, ctx: {
+        "logits": new.s, "temperature": new.t, "probabilities": list(ctx["result"].probabilities)})
 
 
 @router.post("/api/softmax", response_model=SoftmaxOut, summary="Softmax with temperature, step by step; cross-entropy against a target")

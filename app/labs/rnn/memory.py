@@ -25,7 +25,7 @@ from app.charts import Chart, nice_ticks
 from app.deps import BrowserIdDep, SettingsDep
 from app.errors import UserError
 from app.jobs import service
-from app.labs.neuron import parse_query, plain_number
+from app.labs.forms import parse_query, plain_number
 from app.nn.rnn import CELLS, initial_weights, state_sensitivity
 from app.web import render, translator
 

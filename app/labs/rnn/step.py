@@ -18,14 +18,12 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.events import publish_result
-from app.errors import FieldError as LabInputError
-from app.labs.neuron import bounded_number, parse_query, plain_number, sub
+from app.errors import FieldError
+from app.labs.forms import StatePages, bounded_number, plain_number, sub
 from app.nn.rnn import LayerStep, layer_steps
-from app.web import render
 
 router = APIRouter()
 
@@ -42,7 +40,7 @@ PRESET = {"x1": [1.0, 0.0, 1.0], "x2": [0.0, 1.0, 1.0], "wx": [1.0, 0.5, -1.0, 1
 
 def _known_activation(value):
     if value not in ACTIVATIONS:
-        raise LabInputError("neuron.unknown_activation", choices=" / ".join(ACTIVATIONS))
+        raise FieldError("neuron.unknown_activation", choices=" / ".join(ACTIVATIONS))
     return value
 
 
@@ -68,7 +66,7 @@ class RnnState(BaseModel):
     def _same_length(cls, x2, info):
         x1 = info.data.get("x1")
         if x1 is not None and len(x1) != len(x2):
-            raise LabInputError("rnn.length_mismatch", n1=len(x1), n2=len(x2))
+            raise FieldError("rnn.length_mismatch", n1=len(x1), n2=len(x2))
         return x2
 
     @property
@@ -147,23 +145,19 @@ def lab_context(request: Request, state: RnnState) -> dict:
     }
 
 
+PAGES = StatePages("rnn", RnnAction, apply, query_string, lab_context)
+
+
 @router.get("/rnn", response_class=HTMLResponse, include_in_schema=False)
 def rnn_page(request: Request):
-    action, error = parse_query(RnnAction, request)
-    state = apply(action)
-    if action.go is not None:  # a button pressed without JavaScript: show the canonical address
-        return RedirectResponse(f"/rnn?{query_string(state)}", status_code=303)
-    return render(request, "rnn.html", {**lab_context(request, state), "error": error}, 422 if error else 200)
+    return PAGES.page(request)
 
 
 @router.get("/rnn/lab", response_class=HTMLResponse, include_in_schema=False)
 def rnn_fragment(request: Request, action: Annotated[RnnAction, Query()]):
-    state = apply(action)
-    response = render(request, "partials/rnn_lab.html", {**lab_context(request, state), "fragment": True})
-    response.headers["HX-Push-Url"] = f"/rnn?{query_string(state)}"
-    publish_result(request, "rnn", {"inputs": state.inputs, "activation": state.activation,
-                                    "final": list(response.context["steps"][-1].h), "reveal": state.reveal})
-    return response
+    return PAGES.fragment(request, action, lambda state, ctx: {
+        "inputs": state.inputs, "activation": state.activation, "final": list(ctx["steps"][-1].h),
+        "reveal": state.reveal})
 
 
 # --- POST /api/rnn/step --------------------------------------------------------------------------
@@ -194,13 +188,13 @@ class RnnStepInput(BaseModel):
     def _shapes_fit(self):
         n, m = len(self.inputs[0]), len(self.w_x)
         if any(len(x) != n for x in self.inputs):
-            raise LabInputError("rnn.ragged_inputs", n=n)
+            raise FieldError("rnn.ragged_inputs", n=n)
         if any(len(row) != n for row in self.w_x):
-            raise LabInputError("rnn.wx_shape", m=m, n=n)
+            raise FieldError("rnn.wx_shape", m=m, n=n)
         if len(self.w_h) != m or any(len(row) != m for row in self.w_h):
-            raise LabInputError("rnn.wh_shape", m=m)
+            raise FieldError("rnn.wh_shape", m=m)
         if len(self.b) != m or (self.h0 is not None and len(self.h0) != m):
-            raise LabInputError("rnn.b_shape", m=m)
+            raise FieldError("rnn.b_shape", m=m)
         return self
 
 
