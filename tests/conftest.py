@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -124,6 +125,34 @@ def new_context(browser, width=1280, height=900, lang="zh-TW", touch=False, **kw
     guard.attach(context)
     context.guard = guard
     return context
+
+
+@contextmanager
+def opened(browser, server, path=None, width=1280, height=900, lang="zh-TW", touch=None, projector=None,
+           timeout=20000):
+    """A page in a fresh context (its own cookies) at a size, in a language, in projector mode or
+    not (None: left to the page's default), touch below 500 px unless told; on leaving, the context is
+    closed and checked for requests to other hosts."""
+    context = new_context(browser, width=width, height=height, lang=lang,
+                          touch=width < 500 if touch is None else touch)
+    cookies = [{"name": "lang", "value": lang, "url": server.url}]
+    if projector is not None:
+        cookies.append({"name": "projector", "value": "1" if projector else "0", "url": server.url})
+    context.add_cookies(cookies)
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    try:
+        if path is not None:
+            page.goto(server.url + path)
+        yield page
+    finally:
+        external = context.guard.external
+        context.close()
+    assert not external, f"the page requested other hosts: {external}"
+
+
+def no_sideways_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
 
 
 @pytest.fixture

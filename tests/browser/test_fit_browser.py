@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_neuron_browser import english_words, htmx_settled
-from tests.conftest import new_context, screenshot
+from tests.conftest import no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -81,18 +81,10 @@ def test_settings_change_restarts_and_no_english_on_the_chinese_page(page, live_
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("width", [390, 1920])
 def test_screenshots(browser, live_server, lang, width):
-    context = new_context(browser, width=width, height=1080, lang=lang, touch=width < 500)
-    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url},
-                         {"name": "projector", "value": "1" if width > 1000 else "0", "url": live_server.url}])
-    page = context.new_page()
-    try:
-        page.goto(live_server.url + "/fit?target=sin&hidden=5&activation=relu&lr=0.1&seed=1")
+    with opened(browser, live_server, "/fit?target=sin&hidden=5&activation=relu&lr=0.1&seed=1", width=width,
+                height=1080, lang=lang, projector=width > 1000) as page:
         page.locator("#fit-play").click()
         page.wait_for_function("+document.getElementById('fit-steps').dataset.steps >= 1500", timeout=30000)
         page.locator("#fit-play").click()
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        no_sideways_scroll(page)
         screenshot(page, f"fit-{width}-{lang}")
-    finally:
-        external = context.guard.external
-        context.close()
-    assert not external

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import new_context, screenshot
+from tests.conftest import no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -112,15 +112,7 @@ def test_no_english_on_the_chinese_page(page, live_server):
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("width", [390, 1920])
 def test_screenshots(browser, live_server, lang, width):
-    context = new_context(browser, width=width, height=900, lang=lang, touch=width < 500)
-    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    try:
-        page.goto(live_server.url + "/neuron?reveal=4")
+    with opened(browser, live_server, "/neuron?reveal=4", width=width, height=900, lang=lang) as page:
         expect(page.locator("html")).to_have_attribute("lang", lang)
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        no_sideways_scroll(page)
         screenshot(page, f"neuron-{width}-{lang}")
-    finally:
-        external = context.guard.external
-        context.close()
-    assert not external

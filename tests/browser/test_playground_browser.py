@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from app.nn.mlp import MLP
 from tests.browser.test_neuron_browser import english_words
-from tests.conftest import new_context, screenshot
+from tests.conftest import new_context, no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -147,21 +147,13 @@ def test_the_keras_export_runs_in_keras(page, live_server, tmp_path):
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("width", [390, 1920])
 def test_screenshots(browser, live_server, lang, width):
-    context = new_context(browser, width=width, height=1080, lang=lang, touch=width < 500)
-    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url},
-                         {"name": "projector", "value": "1" if width > 1000 else "0", "url": live_server.url}])
-    page = context.new_page()
-    try:
-        page.goto(live_server.url + "/playground?dataset=xor&features=x1,x2&layers=4,2&noise=10")
+    with opened(browser, live_server, "/playground?dataset=xor&features=x1,x2&layers=4,2&noise=10", width=width,
+                height=1080, lang=lang, projector=width > 1000) as page:
         page.locator("#pg-play").click()
         page.wait_for_function("playgroundLab.trainer.steps >= 3000", timeout=30000)
         page.locator("#pg-play").click()
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        no_sideways_scroll(page)
         screenshot(page, f"playground-{width}-{lang}")
-    finally:
-        external = context.guard.external
-        context.close()
-    assert not external
 
 
 @pytest.mark.parametrize("dataset", ["circle", "xor", "gauss", "spiral"])

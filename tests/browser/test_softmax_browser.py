@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_neuron_browser import english_words, htmx_settled
-from tests.conftest import new_context, screenshot
+from tests.conftest import no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -54,16 +54,8 @@ def test_no_english_on_the_chinese_page(page, live_server):
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("width", [390, 1920])
 def test_screenshots(browser, live_server, lang, width):
-    context = new_context(browser, width=width, height=1000, lang=lang, touch=width < 500)
-    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url},
-                         {"name": "projector", "value": "1" if width > 1000 else "0", "url": live_server.url}])
-    page = context.new_page()
-    try:
-        page.goto(live_server.url + "/softmax?t=1&reveal=4")
+    with opened(browser, live_server, "/softmax?t=1&reveal=4", width=width, height=1000, lang=lang,
+                projector=width > 1000) as page:
         expect(page.locator("html")).to_have_attribute("lang", lang)
-        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+        no_sideways_scroll(page)
         screenshot(page, f"softmax-{width}-{lang}")
-    finally:
-        external = context.guard.external
-        context.close()
-    assert not external

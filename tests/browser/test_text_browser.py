@@ -12,7 +12,7 @@ from app.jobs.tables import Job, utcnow
 from app.db import session_scope
 from app.ml.text_design import TextDesign
 from app.settings import Settings
-from tests.conftest import LiveServer, new_context, screenshot
+from tests.conftest import LiveServer, no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -28,27 +28,10 @@ def server(tmp_path_factory, shared):
 SIZES = {"phone": (390, 844, True), "projector": (1920, 1080, False)}
 
 
-def open_page(browser, server, path, size, lang, projector=False):
+def open_page(browser, server, path, size, lang):
     width, height, touch = SIZES[size]
-    context = new_context(browser, width=width, height=height, lang=lang, touch=touch)
-    cookies = [{"name": "lang", "value": lang, "url": server.url}]
-    if projector:
-        cookies.append({"name": "projector", "value": "1", "url": server.url})
-    context.add_cookies(cookies)
-    page = context.new_page()
-    page.set_default_timeout(20000)
-    page.goto(server.url + path)
-    return context, page
-
-
-def close(context):
-    external = context.guard.external
-    context.close()
-    assert not external, f"the page requested other hosts: {external}"
-
-
-def no_horizontal_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    return opened(browser, server, path, width=width, height=height, lang=lang, touch=touch,
+                  projector=size == "projector")
 
 
 def small_tap_targets(page) -> list[str]:
@@ -62,12 +45,10 @@ def small_tap_targets(page) -> list[str]:
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("size", ["phone", "projector"])
 def test_the_generator_writes_and_the_temperature_slider_updates_it(browser, server, size, lang):
-    context, page = open_page(browser, server, "/text?prompt=床前明月&temperature=0&length=10", size, lang,
-                              projector=size == "projector")
-    try:
+    with open_page(browser, server, "/text?prompt=床前明月&temperature=0&length=10", size, lang) as page:
         assert page.locator("#poem-written").inner_text().startswith("光，疑是地上霜")
         assert page.locator(".text-step").count() == 10
-        no_horizontal_scroll(page)
+        no_sideways_scroll(page)
         assert small_tap_targets(page) == []
         screenshot(page, f"text-{size}-{lang}")
         # the slider: htmx fetches the fragment and pushes the state into the address
@@ -82,27 +63,22 @@ def test_the_generator_writes_and_the_temperature_slider_updates_it(browser, ser
         error.wait_for()
         assert "ABC" in error.inner_text()
         assert ("沒看過" if lang == "zh-TW" else "never seen") in error.inner_text()
-        no_horizontal_scroll(page)
-    finally:
-        close(context)
+        no_sideways_scroll(page)
 
 
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("size", ["phone", "projector"])
 def test_the_design_page_counts_and_pushes_the_url(browser, server, size, lang):
-    context, page = open_page(browser, server, "/text/train", size, lang, projector=size == "projector")
-    try:
+    with open_page(browser, server, "/text/train", size, lang) as page:
         page.locator("label.seg-opt", has_text="GRU").click()
         page.wait_for_url("**cell=gru**")
         page.locator("#reveal-button").click()
         assert "GRU" in page.locator("#layer-table").inner_text()
         page.locator("#keras-code-box summary").click()
         assert "layers.GRU(128" in page.locator("#keras-code").inner_text()
-        no_horizontal_scroll(page)
+        no_sideways_scroll(page)
         assert small_tap_targets(page) == []
         screenshot(page, f"text-train-{size}-{lang}")
-    finally:
-        close(context)
 
 
 @pytest.fixture(scope="module")
@@ -124,23 +100,15 @@ def text_job(server):
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("size", ["phone", "projector"])
 def test_the_job_page_shows_a_line_per_epoch(browser, server, text_job, size, lang):
-    context, page = open_page(browser, server, f"/train/jobs/{text_job}", size, lang, projector=size == "projector")
-    try:
+    with open_page(browser, server, f"/train/jobs/{text_job}", size, lang) as page:
         lines = page.locator("#sample-lines li")
         assert lines.count() == 3 and "春眠不覺曉" in lines.nth(2).inner_text()
         assert page.locator("#use-in-text").get_attribute("href") == f"/text?model={text_job}"
-        no_horizontal_scroll(page)
+        no_sideways_scroll(page)
         screenshot(page, f"text-job-{size}-{lang}")
-    finally:
-        close(context)
 
 
 @pytest.mark.parametrize("path", ["/text?length=30&temperature=1", "/text/train?cell=gru", "/text?prompt=床前ABC"])
 def test_nothing_scrolls_sideways_at_360_px(browser, server, path):
-    context = new_context(browser, width=360, height=740, lang="zh-TW", touch=True)
-    page = context.new_page()
-    try:
-        page.goto(server.url + path)
-        no_horizontal_scroll(page)
-    finally:
-        close(context)
+    with opened(browser, server, path, width=360, height=740) as page:
+        no_sideways_scroll(page)
