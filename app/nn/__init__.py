@@ -7,5 +7,5 @@ descent      w ← w − η·L′(w), a run of N steps and what happened (conver
 softmax      scores → probabilities with a temperature, cross-entropy against a one-hot target
 mlp          a small MLP with SGD + L2 and the mulberry32 PRNG: the twin of static/js/nn.js
 fit          one hidden layer fitting a curve, each neuron's piece vⱼ·φ(wⱼx + bⱼ)
-plane        the playground's 2-D data sets and features: the twin of static/js/playground-data.js
+plane        the playground's 2-D data sets and features: the twin of static/js/playground_data.js
 """

@@ -1,4 +1,4 @@
-"""The playground's data sets and input features: the Python twin of static/js/playground-data.js.
+"""The playground's data sets and input features: the Python twin of static/js/playground_data.js.
 
 Two classes of points in the plane [−6, 6]², labels 0/1, as TensorFlow Playground's dataset.ts
 makes them (circle, XOR, two Gaussians, spiral), every random number drawn from mulberry32 in the

@@ -1,4 +1,4 @@
-/* Your drawing inside the CNN: the drawing pad (digit-canvas.js) → POST /conv/digit/layers →
+/* Your drawing inside the CNN: the drawing pad (digits_canvas.js) → POST /conv/digit/layers →
  * every layer's feature maps. At most one request in flight; only the newest drawing waits.
  * Brush size and colour scale live in the URL (replaceState). Tapping a map enlarges it. */
 (function () {

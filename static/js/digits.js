@@ -1,4 +1,4 @@
-/* The digit lab page: the drawing pad (digit-canvas.js) → POST /digits/predict → the answer region.
+/* The digit lab page: the drawing pad (digits_canvas.js) → POST /digits/predict → the answer region.
  * At most one request in flight; while it runs only the newest drawing waits, older ones are dropped.
  * The model switch and the brush size live in the URL (replaceState), so the address is the state. */
 (function () {

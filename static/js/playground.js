@@ -290,7 +290,7 @@
     });
   }
 
-  function exportKeras() {  // static/js/playground-keras.js writes the code
+  function exportKeras() {  // static/js/playground_keras.js writes the code
     document.getElementById("pg-keras").value = PlaygroundKeras.code(lab, FEATURES);
   }
 

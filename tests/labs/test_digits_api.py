@@ -103,7 +103,7 @@ def test_the_page_shows_both_models_side_by_side(client):
     r = client.get("/digits", headers={"accept-language": "en"})
     assert r.status_code == 200 and "Handwritten digits" in r.text
     assert r.text.count('class="card digits-answer') == 2
-    assert 'id="digit-pad"' in r.text and "/static/js/digit-canvas.js" in r.text
+    assert 'id="digit-pad"' in r.text and "/static/js/digits_canvas.js" in r.text
     r = client.get("/digits?model=dnn&vs=none")
     assert r.status_code == 200 and r.text.count('class="card digits-answer') == 1
     assert client.get("/digits?model=nope").status_code == 404

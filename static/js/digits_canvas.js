@@ -6,7 +6,7 @@
  * being drawn, and always at the end of each stroke.
  *
  *   <div id="pad"><canvas width="280" height="280"></canvas></div>
- *   <script src="/static/js/digit-canvas.js"></script>
+ *   <script src="/static/js/digits_canvas.js"></script>
  *   var pad = DigitCanvas.create(document.getElementById("pad"), {
  *     brush: 18,            // stroke diameter in canvas pixels (the bitmap is 280×280 by default)
  *     throttle: 150,        // at most one "drawing" change per this many ms while drawing
