@@ -127,6 +127,18 @@
     return dX.map(function (d) { return [-d[0], -d[1]]; });
   };
 
+  // What the page shows for fixed real points and fixed noise Z: the fakes G(Z), D's mean beliefs,
+  // both losses on these points (L_D, L_G as in the steps) and the push arrows.
+  Gan.prototype.score = function (real, Z) {
+    var fake = this.generate(Z), yReal = this.D.forward(real).map(function (y) { return y[0]; });
+    var yFake = this.D.forward(fake).map(function (y) { return y[0]; });
+    function softplus(y) { return Math.max(y, 0) + Math.log1p(Math.exp(-Math.abs(y))); }
+    var pReal = mean(yReal.map(NN.sigmoid)), pFake = mean(yFake.map(NN.sigmoid));
+    var dLoss = 0.5 * (mean(yReal.map(function (y) { return softplus(-y); })) + mean(yFake.map(softplus)));
+    var gLoss = mean(yFake.map(function (y) { return softplus(-y); }));
+    return { fake: fake, push: this.push(fake), pReal: pReal, pFake: pFake, dLoss: dLoss, gLoss: gLoss };
+  };
+
   // For each point of A, the distance to the nearest point of B
   function nearestDistances(A, B) {
     return A.map(function (a) {
