@@ -112,26 +112,76 @@
     return { loss: loss, fake: sigmoidMean(Y, 0, n) };
   };
 
-  Gan.prototype.generate = function (Z) { return this.G.forward(Z); };
+  // The same arithmetic as net.forward(X), in the same order (so the same bits), without keeping
+  // what backward() needs and without a new array per neuron: for the pictures, drawn every frame.
+  function predict(net, X) {
+    var layers = net.layers, widest = Math.max.apply(null, net.sizes), out = [];
+    var phis = layers.map(function (L) { return NN.ACTIVATIONS[L.activation].output; });
+    var a = new Float64Array(widest), h = new Float64Array(widest);
+    for (var r = 0; r < X.length; r++) {
+      var x = X[r], n = x.length;
+      for (var i = 0; i < n; i++) a[i] = x[i];
+      for (var l = 0; l < layers.length; l++) {
+        var W = layers[l].W, b = layers[l].b, phi = phis[l];
+        for (var j = 0; j < W.length; j++) {
+          var w = W[j], s = 0;
+          for (i = 0; i < n; i++) s += w[i] * a[i];
+          h[j] = phi(s + b[j]);
+        }
+        var tmp = a; a = h; h = tmp; n = W.length;
+      }
+      out.push(a.slice(0, n));
+    }
+    return out;
+  }
+
+  Gan.prototype.generate = function (Z) { return predict(this.G, Z); };
 
   // D(x) = σ(y) for each point: the probability D gives to "real"
   Gan.prototype.belief = function (X) {
-    return this.D.forward(X).map(function (y) { return NN.sigmoid(y[0]); });
+    return predict(this.D, X).map(function (y) { return NN.sigmoid(y[0]); });
   };
 
   // For each fake point x, −∂L_G/∂x for that point alone = σ(−y)·∇ₓy: where G's step pushes it.
+  // The arithmetic of D.forward then D.backward, point by point in reused buffers (it runs every frame).
   Gan.prototype.push = function (X) {
-    var Y = this.D.forward(X);
-    var dX = this.D.backward(Y.map(function (y) { return [-NN.sigmoid(-y[0])]; }));
-    this.D.zeroGradients();
-    return dX.map(function (d) { return [-d[0], -d[1]]; });
+    var layers = this.D.layers, nL = layers.length, out = [];
+    var acts = layers.map(function (L) { return NN.ACTIVATIONS[L.activation]; });
+    var Z = layers.map(function (L) { return new Float64Array(L.W.length); });
+    var A = layers.map(function (L) { return new Float64Array(L.W.length); });
+    var widest = Math.max.apply(null, this.D.sizes), dA = new Float64Array(widest), dP = new Float64Array(widest);
+    for (var r = 0; r < X.length; r++) {
+      var a = X[r], l, j, i;
+      for (l = 0; l < nL; l++) {  // forward: z = W·a + b, a = φ(z)
+        var W = layers[l].W, b = layers[l].b, phi = acts[l].output;
+        for (j = 0; j < W.length; j++) {
+          var w = W[j], s = 0;
+          for (i = 0; i < w.length; i++) s += w[i] * a[i];
+          Z[l][j] = s + b[j];
+          A[l][j] = phi(Z[l][j]);
+        }
+        a = A[l];
+      }
+      dA[0] = -NN.sigmoid(-A[nL - 1][0]);  // d softplus(−y)/dy
+      for (l = nL - 1; l >= 0; l--) {  // backward: dz = da ⊙ φ′(z), da_prev = dz·W
+        var Wl = layers[l].W, der = acts[l].der, nIn = Wl[0].length;
+        for (i = 0; i < nIn; i++) dP[i] = 0;
+        for (j = 0; j < Wl.length; j++) {
+          var dz = dA[j] * der(Z[l][j]), wj = Wl[j];
+          for (i = 0; i < nIn; i++) dP[i] += dz * wj[i];
+        }
+        var tmp = dA; dA = dP; dP = tmp;
+      }
+      out.push([-dA[0], -dA[1]]);
+    }
+    return out;
   };
 
   // What the page shows for fixed real points and fixed noise Z: the fakes G(Z), D's mean beliefs,
   // both losses on these points (L_D, L_G as in the steps) and the push arrows.
   Gan.prototype.score = function (real, Z) {
-    var fake = this.generate(Z), yReal = this.D.forward(real).map(function (y) { return y[0]; });
-    var yFake = this.D.forward(fake).map(function (y) { return y[0]; });
+    var fake = this.generate(Z), yReal = predict(this.D, real).map(function (y) { return y[0]; });
+    var yFake = predict(this.D, fake).map(function (y) { return y[0]; });
     function softplus(y) { return Math.max(y, 0) + Math.log1p(Math.exp(-Math.abs(y))); }
     var pReal = mean(yReal.map(NN.sigmoid)), pFake = mean(yFake.map(NN.sigmoid));
     var dLoss = 0.5 * (mean(yReal.map(function (y) { return softplus(-y); })) + mean(yFake.map(softplus)));
@@ -170,7 +220,7 @@
     return "close";
   }
 
-  root.GAN = { CONSTANTS: C, gaussian: gaussian, sampleReal: sampleReal, sampleNoise: sampleNoise, Gan: Gan,
+  root.GAN = { CONSTANTS: C, predict: predict, gaussian: gaussian, sampleReal: sampleReal, sampleNoise: sampleNoise, Gan: Gan,
                nearestDistances: nearestDistances, quality: quality, verdict: verdict,
                DISTRIBUTIONS: ["ring", "line", "clusters", "drawn"], OPTIMIZERS: ["adam", "sgd"] };
 })(typeof window !== "undefined" ? window : this);

@@ -5,7 +5,7 @@
 // same data, seed and settings.
 (function () {
   "use strict";
-  var GRID = 40, N_SHOW = 300, FRAME_MS = 10, SLOW_MS = 400, ARROW_MAX = 0.14, MIN_GAP = 0.03;
+  var GRID = 32, N_SHOW = 300, FRAME_MS = 10, SLOW_MS = 400, ARROW_MAX = 0.14, MIN_GAP = 0.03;
   var REAL = [26, 152, 80], FAKE = [123, 50, 148];
 
   var form, strings, maxDrawn, lab = null, playing = false, drawn = [], drawing = false, lastSlow = 0;
@@ -43,6 +43,7 @@
       histD: Plot.history(300), histG: Plot.history(300), stepsPerSecond: 0, fps: 0, frames: 0, lastFrame: 0
     };
     lab.quality = function () { return lab.score ? GAN.quality(lab.score.fake, lab.real) : null; };
+    lab.measure = measure; lab.draw = draw;
     window.ganLab = lab;  // for tests, the bench and the curious
     el("gan-draw").hidden = cfg.dist !== "drawn";
     el("gan-plane").classList.toggle("drawing", cfg.dist === "drawn");
@@ -70,9 +71,14 @@
   // ---- pictures ----
   function mix(a, b, s) { return [0, 1, 2].map(function (k) { return Math.round(a[k] + (b[k] - a[k]) * s); }); }
   function rgb(c, alpha) { return "rgba(" + c[0] + "," + c[1] + "," + c[2] + "," + (alpha === undefined ? 1 : alpha) + ")"; }
-  function parseColour(css) {
-    var m = /#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(css);
-    return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : [255, 255, 255];
+  function parseColour(css) {  // "#rrggbb", "#rgb" or "rgb(r, g, b)"
+    var m = /^#([0-9a-f]{3}){1,2}$/i.test(css) && css.slice(1);
+    if (m) {
+      if (m.length === 3) m = m.replace(/./g, "$&$&");
+      return [0, 2, 4].map(function (k) { return parseInt(m.slice(k, k + 2), 16); });
+    }
+    var n = /rgba?\(\s*(\d+)[,\s]+(\d+)[,\s]+(\d+)/.exec(css);
+    return n ? [+n[1], +n[2], +n[3]] : [255, 255, 255];
   }
   function draw() {
     var canvas = el("gan-plane"), dpr = window.devicePixelRatio || 1;
@@ -80,7 +86,7 @@
     if (canvas.width !== W) { canvas.width = W; canvas.height = W; }
     var ctx = canvas.getContext("2d"), dark = document.documentElement.classList.contains("projector");
     var base = parseColour(Plot.css("--card", "#ffffff")), s = W / 2, px = function (x) { return (x + 1) * s; }, py = function (y) { return (1 - y) * s; };
-    var unit = W / 400 * (dark ? 1.5 : 1);
+    var unit = W / 420 * (dark ? 1.15 : 1);
     // D's verdict: green where D says "real", purple where it says "fake", plain at ½
     var small = document.createElement("canvas");
     small.width = small.height = GRID;
@@ -96,17 +102,19 @@
     // the axes through 0
     ctx.strokeStyle = Plot.css("--line", "#ccc"); ctx.lineWidth = unit;
     ctx.beginPath(); ctx.moveTo(0, s); ctx.lineTo(W, s); ctx.moveTo(s, 0); ctx.lineTo(s, W); ctx.stroke();
-    function dot(q, colour, r) {
-      ctx.beginPath(); ctx.arc(px(q[0]), py(q[1]), r * unit, 0, 2 * Math.PI);
-      ctx.fillStyle = colour; ctx.fill(); ctx.lineWidth = 0.8 * unit; ctx.strokeStyle = dark ? "#000" : "#fff"; ctx.stroke();
+    function dots(points, colour, r) {  // one path for all: a frame has 600 of them
+      ctx.beginPath();
+      points.forEach(function (q) { var x = px(q[0]), y = py(q[1]); ctx.moveTo(x + r * unit, y); ctx.arc(x, y, r * unit, 0, 2 * Math.PI); });
+      ctx.lineWidth = 1.6 * unit; ctx.strokeStyle = dark ? "#000" : "#fff"; ctx.stroke();
+      ctx.fillStyle = colour; ctx.fill();
     }
     if (lab.empty) {  // the learner's strokes so far, and what to do
-      drawn.forEach(function (q) { dot(q, rgb(REAL), 3.5); });
+      dots(drawn, rgb(REAL), 3.5);
       ctx.fillStyle = Plot.css("--muted", "#555"); ctx.textAlign = "center"; ctx.textBaseline = "middle";
       ctx.font = Math.round(20 * unit) + "px " + Plot.css("--font", "sans-serif");
       ctx.fillText(strings["gan.draw_empty"], s, s * 0.5);
     } else {
-      lab.real.forEach(function (q) { dot(q, rgb(REAL, 0.9), 3.2); });
+      dots(lab.real, rgb(REAL), 3.2);
       var fake = lab.score.fake, push = lab.score.push, longest = 1e-12;
       push.forEach(function (v) { longest = Math.max(longest, Math.hypot(v[0], v[1])); });
       ctx.strokeStyle = dark ? "#e9b8ff" : "#4a1466"; ctx.lineWidth = 1.3 * unit;
@@ -120,7 +128,7 @@
         ctx.moveTo(x1, y1); ctx.lineTo(x1 - h * Math.cos(a + 0.5), y1 - h * Math.sin(a + 0.5));
       });
       ctx.stroke();
-      fake.forEach(function (q) { dot(q, rgb(FAKE, 0.9), 3.2); });
+      dots(fake, rgb(FAKE), 3.2);
     }
     Plot.lossChart(el("gan-loss"), lab.histD, [rgb(REAL), dark ? "#d58cff" : rgb(FAKE)]);
     readouts();
