@@ -221,6 +221,7 @@ class PlaneState(BaseModel):
     opt: str = "adam"
     seed: int = Field(1, ge=0, le=2**31 - 1)
     slow: int = Field(0, ge=0, le=1, description="slow motion: one step at a time")
+    map: int = Field(0, ge=0, le=1, description="draw G's map of the noise square")
     pts: str = Field("", max_length=MAX_DRAWN * 12, description="the drawn shape: x,y;… in [−1, 1]²")
 
     @field_validator("dist")

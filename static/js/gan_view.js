@@ -5,7 +5,7 @@
 // same data, seed and settings.
 (function () {
   "use strict";
-  var GRID = 32, N_SHOW = 300, FRAME_MS = 10, SLOW_MS = 400, ARROW_MAX = 0.14, MIN_GAP = 0.03;
+  var GRID = 32, MAP_LINES = 10, MAP_POINTS = 24, N_SHOW = 300, FRAME_MS = 10, SLOW_MS = 400, ARROW_MAX = 0.14, MIN_GAP = 0.03;
   var REAL = [26, 152, 80], FAKE = [123, 50, 148];
 
   var form, strings, maxDrawn, lab = null, playing = false, drawn = [], drawing = false, lastSlow = 0;
@@ -19,7 +19,8 @@
   function readForm() {
     var f = form.elements;
     return { dist: form.querySelector("input[name=dist]:checked").value, dlr: +f.dlr.value, glr: +f.glr.value,
-             dsteps: +f.dsteps.value, opt: f.opt.value, seed: (+f.seed.value || 0) >>> 0, slow: el("gan-slow").checked };
+             dsteps: +f.dsteps.value, opt: f.opt.value, seed: (+f.seed.value || 0) >>> 0, slow: el("gan-slow").checked,
+             map: el("gan-map").checked };
   }
   function syncUrl() {
     var params = new URLSearchParams(new FormData(form));
@@ -35,8 +36,14 @@
     var cfg = readForm(), empty = cfg.dist === "drawn" && !drawn.length;
     var grid = [];
     for (var r = 0; r < GRID; r++) for (var c = 0; c < GRID; c++) grid.push([-1 + 2 * (c + 0.5) / GRID, 1 - 2 * (r + 0.5) / GRID]);
+    var lines = [];  // G's map: lines of constant z₁ and of constant z₂ in the noise square
+    for (var k = 0; k <= MAP_LINES; k++) {
+      var u = -1 + 2 * k / MAP_LINES, across = [], down = [];
+      for (var m = 0; m <= MAP_POINTS; m++) { var v = -1 + 2 * m / MAP_POINTS; across.push([v, u]); down.push([u, v]); }
+      lines.push(across, down);
+    }
     lab = {
-      cfg: cfg, empty: empty, phase: 0, turn: null, grid: grid,
+      cfg: cfg, empty: empty, phase: 0, turn: null, grid: grid, mapLines: lines,
       gan: empty ? null : new GAN.Gan({ dist: cfg.dist, seed: cfg.seed, optimizer: cfg.opt, drawn: drawn.slice() }),
       Z: GAN.sampleNoise(N_SHOW, NN.mulberry32(cfg.seed + 3)),  // fixed noise: each fake keeps its identity
       real: empty ? [] : GAN.sampleReal(cfg.dist, N_SHOW, NN.mulberry32(cfg.seed + 4), drawn),
@@ -114,6 +121,14 @@
       ctx.font = Math.round(20 * unit) + "px " + Plot.css("--font", "sans-serif");
       ctx.fillText(strings["gan.draw_empty"], s, s * 0.5);
     } else {
+      if (lab.cfg.map) {  // where G sends the noise square: the plane of noise, bent by G
+        ctx.strokeStyle = dark ? "rgba(255,255,255,.4)" : "rgba(40,40,40,.35)"; ctx.lineWidth = unit;
+        ctx.beginPath();
+        lab.mapLines.forEach(function (line) {
+          lab.gan.generate(line).forEach(function (q, m) { if (m) ctx.lineTo(px(q[0]), py(q[1])); else ctx.moveTo(px(q[0]), py(q[1])); });
+        });
+        ctx.stroke();
+      }
       dots(lab.real, rgb(REAL), 3.2);
       var fake = lab.score.fake, push = lab.score.push, longest = 1e-12;
       push.forEach(function (v) { longest = Math.max(longest, Math.hypot(v[0], v[1])); });
@@ -246,6 +261,7 @@
       if (!e.target.name) return;
       syncUrl();
       if (e.target.name === "slow") { lab.cfg.slow = e.target.checked; lastSlow = 0; readouts(); return; }
+      if (e.target.name === "map") { lab.cfg.map = e.target.checked; draw(); return; }
       if (e.target.name === "dlr" || e.target.name === "glr" || e.target.name === "dsteps") {  // live, as in GAN Lab
         var cfg = readForm();
         lab.cfg.dlr = cfg.dlr; lab.cfg.glr = cfg.glr; lab.cfg.dsteps = cfg.dsteps;

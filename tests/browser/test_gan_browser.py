@@ -122,6 +122,8 @@ def test_settings_round_trip_through_the_url(phone_page, live_server):
     cfg = page.evaluate("ganLab.cfg")
     assert (cfg["dist"], cfg["dlr"], cfg["glr"], cfg["dsteps"], cfg["opt"], cfg["seed"]) == ("clusters", 0.003, 0.03, 3, "sgd", 7)
     assert page.evaluate("JSON.stringify(ganLab.score.fake.slice(0, 3).map(p => Array.from(p)))") == first  # same seed, same G
+    page.locator("label:has(#gan-map)").tap()  # G's map of the noise square
+    assert "map=1" in page.url and page.evaluate("ganLab.cfg.map")
     page.locator("#gan-d-step").tap()  # the schedule: 3 D steps, then one G step
     page.locator("label:has(#gan-slow)").tap()
     assert "slow=1" in page.url
@@ -135,6 +137,19 @@ def test_settings_round_trip_through_the_url(phone_page, live_server):
     assert response.status == 422  # a mistyped link still opens the lab, and says what was wrong
     expect(page.locator("#gan-error")).to_contain_text("ring / line / clusters / drawn")
     assert page.evaluate("ganLab.cfg.dist") == "ring"
+
+
+def test_the_words_say_who_is_winning(phone_page, live_server):
+    page = phone_page
+    page.goto(live_server.url + "/gan?dlr=0.1&seed=2")
+    for _ in range(12):  # D alone learns: it tells real from fake
+        page.locator("#gan-d-step").tap()
+    expect(page.locator("#gan-verdict")).to_have_attribute("data-verdict", "d")
+    expect(page.locator("#gan-verdict")).to_contain_text("鑑別器領先")
+    assert dd(page, "gan-d-real") - dd(page, "gan-d-fake") > 0.3
+    verdicts = page.evaluate("""[GAN.verdict(0.9, 0.1, 5), GAN.verdict(0.3, 0.7, 5), GAN.verdict(0.52, 0.49, 5),
+                                 GAN.verdict(0.7, 0.5, 5), GAN.verdict(0.9, 0.9, 5), GAN.verdict(0.9, 0.1, 0)]""")
+    assert verdicts == ["d", "g", "even", "close", "close", "none"]
 
 
 def test_draw_a_shape_by_touch_and_by_mouse(browser, live_server):
