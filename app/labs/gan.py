@@ -1,7 +1,17 @@
-"""The digit GAN (slides 77–82): train a conditional GAN on the worker, watch its digits get better
-epoch by epoch, and ask any generator for digits.
+"""Lab: the GAN (slides 77–82), in two parts.
+
+/gan, two networks playing in the plane (after poloclub's GAN Lab): real points (a ring of 8
+Gaussians, a line, two clusters, or a shape the learner draws), the generator's fakes, the
+discriminator's verdict as a heat map and, for each fake, the way G's next step pushes it. It
+trains in the browser (static/js/gan.js on nn.js, the twin of app/nn/gan.py; tests/browser/
+test_gan_parity.py compares their numbers), so a whole class costs the server nothing.
+Its state is the query string, e.g. /gan?dist=ring&dlr=0.01&glr=0.01&dsteps=1&opt=adam&seed=1
+
+/gan/digits, a GAN that writes digits: train a conditional GAN on the worker, watch its digits get
+better epoch by epoch, and ask any generator for digits.
 
 Routes:
+  GET  /gan                      the 2-D GAN (the page; everything runs in the browser)
   POST /api/gan/jobs             {"kind": "gan", "dataset": "mnist", "epochs": 5, …} → {"id"}
                                  (then the generic GET /api/jobs/{id})
   GET  /gan/jobs/{id}            the job page: progress and a grid of generated digits per epoch
@@ -26,21 +36,23 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Form, Path as PathParam, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.labs import Lab
+from app.labs.neuron import parse_query
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
 from app.jobs import service
 from app.jobs.api import load_job
 from app.ml.gan import BATCH_SIZE, LATENT_DIM, LEARNING_RATE, numpy_generate
 from app.ml.gan_job import GRID_FILE, WEIGHTS_FILE
 from app.ml.mnist import as_model_input
+from app.nn.gan import DISTRIBUTIONS, OPTIMIZERS
 from app.settings import Settings
-from app.errors import UserError
+from app.errors import FieldError, UserError
 from app.web import render, translator
 
 router = APIRouter()
-LAB = Lab(slug="gan", path="/gan/digits", title_key="gan.title", summary_key="gan.summary", steps=(4, 6), icon="✍")
+LAB = Lab(slug="gan", path="/gan", title_key="gan.lab_title", summary_key="gan.lab_summary", steps=(4, 6), icon="✍")
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent.parent / "models" / "gan-digits.npz"
 MAX_EPOCHS = 30
@@ -190,3 +202,61 @@ def gan_digits_fragment(request: Request, settings: SettingsDep, models: ModelsD
 def gan_digits_train(settings: SettingsDep, owner: BrowserIdDep, epochs: Annotated[int, Form(ge=1, le=MAX_EPOCHS)] = 5):
     job_id = service.submit_job(settings, "gan", GanJobInput(epochs=epochs).model_dump(exclude={"kind"}, exclude_none=True), owner)
     return RedirectResponse(f"/gan/jobs/{job_id}", status_code=303)
+
+
+# ---- /gan: the 2-D GAN, trained in the browser ----
+
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
+MAX_D_STEPS = 5
+MAX_DRAWN = 200  # drawn points kept in the address
+
+
+class PlaneState(BaseModel):
+    """What /gan shows, as it appears in the URL."""
+
+    dist: str = "ring"
+    dlr: float = Field(0.01, gt=0, le=1, allow_inf_nan=False, description="D's learning rate")
+    glr: float = Field(0.01, gt=0, le=1, allow_inf_nan=False, description="G's learning rate")
+    dsteps: int = Field(1, ge=1, le=MAX_D_STEPS, description="D steps per G step")
+    opt: str = "adam"
+    seed: int = Field(1, ge=0, le=2**31 - 1)
+    slow: int = Field(0, ge=0, le=1, description="slow motion: one step at a time")
+    map: int = Field(0, ge=0, le=1, description="draw G's map of the noise square")
+    pts: str = Field("", max_length=MAX_DRAWN * 12, description="the drawn shape: x,y;… in [−1, 1]²")
+
+    @field_validator("dist")
+    @classmethod
+    def _dist(cls, v):
+        if v not in DISTRIBUTIONS:
+            raise FieldError("gan.unknown_choice", choices=" / ".join(DISTRIBUTIONS))
+        return v
+
+    @field_validator("opt")
+    @classmethod
+    def _opt(cls, v):
+        if v not in OPTIMIZERS:
+            raise FieldError("gan.unknown_choice", choices=" / ".join(OPTIMIZERS))
+        return v
+
+    @field_validator("pts")
+    @classmethod
+    def _pts(cls, v):
+        rows = [r for r in v.split(";") if r]
+        if len(rows) > MAX_DRAWN:
+            raise FieldError("gan.bad_points", limit=MAX_DRAWN)
+        for r in rows:
+            try:
+                x, y = (float(t) for t in r.split(","))
+            except ValueError:
+                raise FieldError("gan.bad_points", limit=MAX_DRAWN) from None
+            if not (abs(x) <= 1 and abs(y) <= 1):
+                raise FieldError("gan.bad_points", limit=MAX_DRAWN)
+        return ";".join(rows)
+
+
+@router.get("/gan", response_class=HTMLResponse, include_in_schema=False)
+def gan_page(request: Request):
+    state, error = parse_query(PlaneState, request)
+    context = {"state": state, "distributions": DISTRIBUTIONS, "optimizers": OPTIMIZERS,
+               "learning_rates": LEARNING_RATES, "max_d_steps": MAX_D_STEPS, "max_drawn": MAX_DRAWN, "error": error}
+    return render(request, "gan.html", context, 422 if error else 200)

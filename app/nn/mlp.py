@@ -8,6 +8,9 @@ from the same seed and data. Same PRNG (mulberry32), same initialisation order, 
     dz = da ⊙ φ′(z),  ∂L/∂W = dzᵀ·a_prev,  ∂L/∂b = Σ dz,  da_prev = dz·W
     W ← W − η(∂L/∂W + λW),  b ← b − η·∂L/∂b           (SGD with L2 on the weights)
 
+or Adam (apply_adam, used by the 2-D GAN): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
+    w ← w − η·m̂ / (√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+
 Weights start Glorot-uniform, U(−r, r) with r = √(6 / (fan_in + fan_out)); biases U(−β, β).
 """
 
@@ -118,6 +121,32 @@ class MLP:
             layer.b -= eta * layer.gb
             layer.gW[:] = 0.0
             layer.gb[:] = 0.0
+
+    def zero_gradients(self) -> None:
+        """Forget the gradients gathered so far (after backpropagating through a network that
+        is not being trained this step, as D is during G's step)."""
+        for layer in self.layers:
+            layer.gW[:] = 0.0
+            layer.gb[:] = 0.0
+
+    def apply_adam(self, eta: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        """One Adam step on every weight and bias, then the gradients start again from zero.
+        βᵗ is kept as a running product (not a power) so that nn.js gets the same bits."""
+        if not hasattr(self, "_adam"):
+            self._adam = {"t": 0, "b1t": 1.0, "b2t": 1.0,
+                          "m": [(np.zeros_like(L.W), np.zeros_like(L.b)) for L in self.layers],
+                          "v": [(np.zeros_like(L.W), np.zeros_like(L.b)) for L in self.layers]}
+        s = self._adam
+        s["t"] += 1
+        s["b1t"] *= beta1
+        s["b2t"] *= beta2
+        for layer, m, v in zip(self.layers, s["m"], s["v"]):
+            for k, (w, g) in enumerate(((layer.W, layer.gW), (layer.b, layer.gb))):
+                m[k][...] = beta1 * m[k] + (1 - beta1) * g
+                v[k][...] = beta2 * v[k] + (1 - beta2) * (g * g)
+                m_hat, v_hat = m[k] / (1 - s["b1t"]), v[k] / (1 - s["b2t"])
+                w -= eta * m_hat / (np.sqrt(v_hat) + eps)
+                g[...] = 0.0
 
     def weights(self) -> list[dict]:
         return [{"W": layer.W.tolist(), "b": layer.b.tolist(), "activation": layer.activation} for layer in self.layers]

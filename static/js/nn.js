@@ -1,7 +1,7 @@
-// A small multilayer perceptron for the labs that train in the browser (/fit, /playground, a
-// future 2-D GAN). Plain JavaScript, float64, no libraries. Its Python twin is app/nn/mlp.py:
+// A small multilayer perceptron for the labs that train in the browser (/fit, /playground, the
+// 2-D GAN at /gan). Plain JavaScript, float64, no libraries. Its Python twin is app/nn/mlp.py:
 // same PRNG, same initialisation, same update order, so the same seed and data give the same
-// weights and losses (tests/nn/test_mlp_parity.py checks this in Chromium).
+// weights and losses (tests/browser/test_nn_parity.py checks this in Chromium).
 //
 // Like tensorflow/playground's nn.ts, each activation is a pair (output, der). Unlike nn.ts,
 // layers are dense matrices and a batch is processed at once; backward() returns the gradient
@@ -150,6 +150,39 @@
       }
     });
   };
+
+  // Forget the gradients gathered so far (after backpropagating through a network that is not
+  // being trained this step, as D is during G's step).
+  Network.prototype.zeroGradients = function () {
+    this.layers.forEach(function (L) { L.gW.forEach(function (g) { g.fill(0); }); L.gb.fill(0); });
+  };
+
+  // Adam (used by the 2-D GAN): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
+  // w ← w − η·m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ); βᵗ as a running product, as in mlp.py.
+  Network.prototype.applyAdam = function (eta, beta1, beta2, eps) {
+    beta1 = beta1 === undefined ? 0.9 : beta1; beta2 = beta2 === undefined ? 0.999 : beta2; eps = eps === undefined ? 1e-8 : eps;
+    if (!this.adam) {
+      this.adam = { t: 0, b1t: 1, b2t: 1, m: this.layers.map(zerosLike), v: this.layers.map(zerosLike) };
+    }
+    var s = this.adam;
+    s.t++; s.b1t *= beta1; s.b2t *= beta2;
+    function update(w, g, m, v) {
+      for (var i = 0; i < w.length; i++) {
+        m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+        v[i] = beta2 * v[i] + (1 - beta2) * (g[i] * g[i]);
+        var mHat = m[i] / (1 - s.b1t), vHat = v[i] / (1 - s.b2t);
+        w[i] -= eta * mHat / (Math.sqrt(vHat) + eps);
+        g[i] = 0;
+      }
+    }
+    this.layers.forEach(function (L, l) {
+      for (var j = 0; j < L.W.length; j++) update(L.W[j], L.gW[j], s.m[l].W[j], s.v[l].W[j]);
+      update(L.b, L.gb, s.m[l].b, s.v[l].b);
+    });
+  };
+  function zerosLike(L) {
+    return { W: L.W.map(function (w) { return new Float64Array(w.length); }), b: new Float64Array(L.b.length) };
+  }
 
   Network.prototype.predict = function (X) { return this.forward(X); };
 

@@ -12,7 +12,7 @@ from tests.conftest import new_context, screenshot
 
 pytestmark = pytest.mark.browser
 
-PATHS = ["/"] + [lab.path for lab in all_labs()]
+PATHS = ["/"] + [lab.path for lab in all_labs()] + ["/gan/digits"]  # a lab's second page
 SIZES = {"phone": (390, 844), "projector": (1920, 1080)}
 
 
