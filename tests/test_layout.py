@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 
 SHARED = {
     "static/js": {"app", "plot", "nn"},                    # every page; the charts; the in-browser MLP engine
+    "static/css": {"app", "labs"},                         # every page; what the stepped labs share
     "templates": {"base", "error"},
     "templates/partials": {"chart.svg", "error", "stepper"},
     "app/locales": {"common"},

@@ -39,7 +39,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.labs import Lab
-from app.labs.neuron import parse_query
+from app.labs.forms import parse_query
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
 from app.jobs import service
 from app.jobs.api import load_job
