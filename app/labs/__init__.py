@@ -22,7 +22,7 @@ class Lab:
 
 
 # Order = the lecture's order, which the home page's lab list follows.
-LAB_MODULES = ["home", "prefs", "photos", "neuron", "descent", "descent_three", "softmax", "fit", "playground", "digits", "conv",
+LAB_MODULES = ["home", "prefs", "photos", "neuron", "descent", "descent_three", "softmax", "fit", "playground", "digits", "digits_live", "conv",
                "conv_digit", "train", "rnn", "text", "classifiers", "rl", "gan", "classroom"]
 
 
