@@ -267,6 +267,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_wait_seconds(pid: int) -> float:
+    """How long the process's threads were ready to run but waited for a core (Linux schedstat):
+    the share of the machine that other processes took while the hall was drawing."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return total / 1e9
+
+
 def teacher_call(host: str, port: int, method: str, path: str) -> tuple[int, bytes]:
     async def call():
         reader, writer = await asyncio.open_connection(host, port)
@@ -317,11 +329,12 @@ def main() -> int:
             server_cpu = {}
             for phase, seconds in (("before", args.baseline_seconds), ("now", args.seconds)):
                 barrier.wait(300)  # all joined, streams open (first), or the last phase done
-                c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+                c0, w0, t0 = cpu_seconds(proc.pid), cpu_wait_seconds(proc.pid), time.perf_counter()
                 if seconds > 0:
                     print(f"phase {phase}: {seconds:g} s …", flush=True)
                     time.sleep(seconds + 0.2)
-                server_cpu[phase] = (cpu_seconds(proc.pid) - c0, time.perf_counter() - t0)
+                server_cpu[phase] = (cpu_seconds(proc.pid) - c0, time.perf_counter() - t0, cpu_wait_seconds(proc.pid) - w0,
+                                     os.getloadavg()[0])
             barrier.wait(300)  # phones stopped drawing (the last answers are in by now)
             teacher_call(host, port, "DELETE", f"/api/classes/{code}")
             parts = [results.get(timeout=120) for _ in procs]
@@ -342,7 +355,7 @@ def main() -> int:
         phone_p99 = [v for p in parts for v in p["phone_p99"][phase]]
         errors = sum(p["errors"][phase] for p in parts)
         statuses = merge_counts(p["statuses"][phase] for p in parts)
-        cpu, wall = server_cpu[phase]
+        cpu, wall, waited, load = server_cpu[phase]
         answered = sum(statuses.values())
         per_prediction[phase] = cpu / max(answered, 1) * 1000
         slowed = sum(p["slowed"][phase] for p in parts)
@@ -354,6 +367,8 @@ def main() -> int:
         print(f"       server CPU {cpu / wall:.2f} cores → {per_prediction[phase]:.2f} ms per prediction (all-in: streams, "
               f"recorder); phones' CPU {sum(p['cpu'].get(phase, 0) for p in parts) / seconds:.2f} cores; "
               f"asks at a slowed rate: {slowed / max(answered, 1):.1%}")
+        print(f"       the server's threads, ready to run, waited for a core {waited / wall:.2f} s per second "
+              f"(taken by other processes; load average {load:.1f} at the end of the phase)")
     if len(per_prediction) == 2:
         print(f"ratio before/now: server CPU per prediction {per_prediction['before'] / per_prediction['now']:.2f}×")
     dropped, ended = sum(p["dropped"] for p in parts), sum(p["ended"] for p in parts)

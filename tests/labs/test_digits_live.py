@@ -83,7 +83,7 @@ def test_every_live_answer_is_published_for_the_classroom(client, drawings):
     send(client, ink_of(png))
     lab, payload = heard[-1]
     assert lab == "digits" and payload["prediction"] == label and payload["model"] == "digits-cnn"
-    assert np.array(payload["input"]).shape == (28, 28) and np.array(payload["input"]).max() == 255
+    assert np.asarray(payload["input"]).shape == (28, 28) and np.asarray(payload["input"]).max() == 255
 
 
 @pytest.mark.parametrize("case, status, words", [
