@@ -268,3 +268,25 @@ def test_a_slow_server_slows_the_live_rate_and_the_stroke_end_still_comes(browse
         assert int(page.locator("#digits-lab").get_attribute("data-interval")) <= 200
     finally:
         close(context)
+
+
+def test_switching_models_mid_drawing_gets_the_new_cards_then_goes_live_again(browser, live_server):
+    context, page = open_lab(browser, live_server, 1280, 900, "en", touch=False)
+    try:
+        page.add_init_script(TRACK_INK)
+        page.reload()
+        page.wait_for_selector("#digits-lab.ready")
+        draw_with_mouse(page, SEVEN)
+        wait_for_answer(page, 7)
+        with page.expect_response(lambda r: r.url.endswith("/digits/predict")):  # new cards (titles) come from the fragment
+            page.select_option("#digits-vs", "none")
+        wait_for_answer(page, 7)
+        assert page.locator(".digits-answer").count() == 1
+        asked = len(ink_requests(page))
+        page.locator("#digits-clear").click()
+        draw_with_mouse(page, ONE_SMALL)
+        wait_for_answer(page, 1)
+        assert len(ink_requests(page)) > asked, "after the switch the page draws live again"
+        assert "vs=none" in ink_requests(page)[-1]["url"]
+    finally:
+        close(context)
