@@ -267,16 +267,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_wait_seconds(pid: int) -> float:
-    """How long the process's threads were ready to run but waited for a core (Linux schedstat):
-    the share of the machine that other processes took while the hall was drawing."""
-    total = 0
+def cpu_waits(pid: int) -> dict[str, int]:
+    """For each thread of the process, how long (ns) it was ready to run but waited for a core
+    (Linux schedstat): the share of the machine that other processes took."""
+    waits = {}
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
-            total += int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-    return total / 1e9
+            try:
+                waits[task] = int(Path(f"/proc/{pid}/task/{task}/schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    except OSError:
+        pass
+    return waits
+
+
+def waited_seconds(before: dict[str, int], after: dict[str, int]) -> float:
+    return sum(ns - before.get(task, 0) for task, ns in after.items()) / 1e9  # threads that ended are not counted
 
 
 def teacher_call(host: str, port: int, method: str, path: str) -> tuple[int, bytes]:
@@ -329,11 +336,11 @@ def main() -> int:
             server_cpu = {}
             for phase, seconds in (("before", args.baseline_seconds), ("now", args.seconds)):
                 barrier.wait(300)  # all joined, streams open (first), or the last phase done
-                c0, w0, t0 = cpu_seconds(proc.pid), cpu_wait_seconds(proc.pid), time.perf_counter()
+                c0, w0, t0 = cpu_seconds(proc.pid), cpu_waits(proc.pid), time.perf_counter()
                 if seconds > 0:
                     print(f"phase {phase}: {seconds:g} s …", flush=True)
                     time.sleep(seconds + 0.2)
-                server_cpu[phase] = (cpu_seconds(proc.pid) - c0, time.perf_counter() - t0, cpu_wait_seconds(proc.pid) - w0,
+                server_cpu[phase] = (cpu_seconds(proc.pid) - c0, time.perf_counter() - t0, waited_seconds(w0, cpu_waits(proc.pid)),
                                      os.getloadavg()[0])
             barrier.wait(300)  # phones stopped drawing (the last answers are in by now)
             teacher_call(host, port, "DELETE", f"/api/classes/{code}")
@@ -361,8 +368,8 @@ def main() -> int:
         slowed = sum(p["slowed"][phase] for p in parts)
         what = "PNG multipart → POST /digits/predict (fragment)" if phase == "before" else "ink box → POST /digits/ink"
         print(f"{phase:6s} {what}, CNN + DNN")
-        print(f"       {answered / seconds:.0f} predictions/s answered (a third of {joined} pens down at 150 ms ≈ {joined / 3 / 0.15:.0f}/s "
-              f"offered); latency p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, worst phone's p99 "
+        print(f"       {answered / seconds:.0f} predictions/s answered (a third of {joined} pens down, one every 150 ms ≈ {joined / 3 / 0.15:.0f}/s, "
+              f"and each stroke's end); latency p50 {pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, worst phone's p99 "
               f"{max(phone_p99 or [float('nan')]):.1f} ms; statuses {statuses}, errors {errors}")
         print(f"       server CPU {cpu / wall:.2f} cores → {per_prediction[phase]:.2f} ms per prediction (all-in: streams, "
               f"recorder); phones' CPU {sum(p['cpu'].get(phase, 0) for p in parts) / seconds:.2f} cores; "
