@@ -69,6 +69,7 @@ def decode_ink(data: bytes) -> np.ndarray:
 # inkBox(). Everything to_mnist() does happens inside that box, so a transparent canvas gives the
 # very same 28×28 picture by either path.
 MAX_INK_BODY = 256 * 1024
+MAX_INK_SIDE = 600  # a box from a canvas of up to 600×600 (the pad is 280×280): a bigger one would hold up the server
 
 
 def ink_box(alpha: np.ndarray) -> np.ndarray:
@@ -83,8 +84,8 @@ def read_ink_box(data: bytes, width: int, height: int, deflated: bool = False) -
     """The page's ink bytes (width × height, row by row, optionally zlib-deflated) → an ink map in 0–1."""
     if len(data) > MAX_INK_BODY:
         raise UserError("digits.error_too_big", 413, mb=MAX_UPLOAD_BYTES // (1024 * 1024))
-    if width * height > MAX_PIXELS:
-        raise UserError("digits.error_too_many_pixels", 413)
+    if width > MAX_INK_SIDE or height > MAX_INK_SIDE:
+        raise UserError("digits.error_ink_too_large", 413, side=MAX_INK_SIDE)
     if width < 1 or height < 1:
         raise UserError("digits.error_empty", 422)
     size = width * height
