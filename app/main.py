@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         init_db(settings.database_url_resolved)
         app.state.registry = ModelRegistry(settings)
         app.state.registry.warm(WARM_MODELS)
+        gc.freeze()  # what start-up made lives as long as the process: full GC passes need not scan it (~150 ms)
         yield
 
     app = FastAPI(

@@ -104,8 +104,8 @@ def find_model(models: ModelRegistry, name: str) -> Manifest:
     return manifest
 
 
-def answer(models: ModelRegistry, manifest: Manifest, picture: np.ndarray, lang: str) -> Answer:
-    started = time.perf_counter()
+def read_picture(models: ModelRegistry, manifest: Manifest, picture: np.ndarray) -> np.ndarray:
+    """One model's 10 probabilities for the 28×28 picture (a model that cannot answer: 503)."""
     try:
         predictor = models.predictor(manifest.id)
         size = tuple((manifest.get("input") or {}).get("size") or (28, 28, 1))
@@ -115,6 +115,12 @@ def answer(models: ModelRegistry, manifest: Manifest, picture: np.ndarray, lang:
         raise UserError("digits.error_model_unavailable", 503, model=manifest.id) from exc
     if p.shape != (10,):
         raise UserError("digits.error_model_unavailable", 503, model=manifest.id)
+    return p
+
+
+def answer(models: ModelRegistry, manifest: Manifest, picture: np.ndarray, lang: str) -> Answer:
+    started = time.perf_counter()
+    p = read_picture(models, manifest, picture)
     probabilities = [float(v) for v in p]
     return Answer(manifest, manifest.title(lang), probabilities, int(np.argmax(p)), (time.perf_counter() - started) * 1000)
 
@@ -136,6 +142,12 @@ def model_name(value: str | None, default: str) -> str:
     if not MODEL_NAME.fullmatch(value):
         raise UserError("digits.error_unknown_model", 404, model=value[:40])
     return value
+
+
+def model_names(model: str | None, vs: str | None) -> list[str]:
+    """The model that answers, and the one to compare it with unless it is none or the same one."""
+    model, vs = model_name(model, DEFAULT_MODEL), model_name(vs, "none")
+    return [model] + ([vs] if vs != "none" and ALIASES.get(vs, vs) != ALIASES.get(model, model) else [])
 
 
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -199,7 +211,7 @@ def page_context(request: Request, models: ModelRegistry, browser: str, state: D
         "pixels": None,
         "answers": [{"title": m.title(_.lang), "short": short_title(m.title(_.lang)), "id": m.id} for m in ([main, vs] if vs else [main])],
         "one_hot_digit": 7,
-        "strings": _.many("digits.readout", "digits.readout_hint", "digits.error_offline", "digits.working"),
+        "strings": _.many("digits.readout", "digits.readout_hint", "digits.error_offline", "digits.working", "digits.confidence"),
     }
 
 
@@ -227,8 +239,7 @@ def predict_both(request: Request, models: ModelRegistry, data: bytes, names: li
 async def digits_fragment(request: Request, models: ModelsDep):
     """The htmx fragment: the picture and each model's answer (fields image, model, vs)."""
     data, form = await read_form(request)
-    model, vs = model_name(form.get("model"), DEFAULT_MODEL), model_name(form.get("vs"), "none")
-    names = [model] + ([vs] if vs != "none" and ALIASES.get(vs, vs) != ALIASES.get(model, model) else [])
+    names = model_names(form.get("model"), form.get("vs"))
     pixels, answers, timing = await run_limited(request, "digits", predict_both, request, models, data, names)
     response = render(request, "partials/digits_result.html", {"pixels": pixels, "marks": pixel_marks(pixels), "answers": answers})
     response.headers["Server-Timing"] = timing

@@ -46,6 +46,7 @@ class ModelRegistry:
         self.settings = settings
         self.builtin_dir = builtin_dir
         self._predictors: dict[str, Predictor] = {}
+        self._builtin: dict[str, Manifest] = {}  # built-in manifests ship with the code: read each once
         self._lock = threading.Lock()
 
     def _read(self, path: Path, builtin: bool) -> Manifest:
@@ -64,9 +65,12 @@ class ModelRegistry:
     def manifest(self, model_id: str) -> Manifest | None:
         if not model_id or "/" in model_id or "\\" in model_id or model_id.startswith("."):
             return None
+        cached = self._builtin.get(model_id)
+        if cached is not None:
+            return cached
         builtin = self.builtin_dir / f"{model_id}.json"
         if builtin.exists():
-            return self._read(builtin, True)
+            return self._builtin.setdefault(model_id, self._read(builtin, True))
         user = self.settings.user_models_dir / model_id / "manifest.json"
         if user.exists():
             return self._read(user, False)

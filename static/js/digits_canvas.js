@@ -10,13 +10,18 @@
  *   var pad = DigitCanvas.create(document.getElementById("pad"), {
  *     brush: 18,            // stroke diameter in canvas pixels (the bitmap is 280×280 by default)
  *     throttle: 150,        // at most one "drawing" change per this many ms while drawing
+ *     ink: false,           // true: onChange gets pad.inkBox() instead of a PNG (no PNG to encode)
  *     onChange: function (blob, detail) {
- *       // blob: the drawing as a PNG Blob, or null when the pad is empty
+ *       // blob: the drawing as a PNG Blob (or, with ink: true, its ink box), or null when the pad is empty
  *       // detail.reason: "drawing" (during a stroke), "stroke" (a stroke ended), "undo", "clear"
  *     }
  *   });
  *   pad.setBrush(24); pad.undo(); pad.clear(); pad.isEmpty(); pad.strokeCount();
+ *   pad.setThrottle(400);                         // e.g. slower while the server is slow
  *   pad.toBlob().then(function (blob) { ... });   // PNG Blob or null
+ *   pad.inkBox();   // {width, height, data: Uint8Array}: the alpha channel (0 = paper … 255 = ink)
+ *                   // cut to the box of pixels with any ink, row by row; null when empty.
+ *                   // Its Python twin: app/ml/digits.py ink_box().
  *   pad.destroy();                                // removes its listeners
  *
  * The container also receives a "digitcanvas:change" CustomEvent with
@@ -35,7 +40,7 @@
       canvas.width = canvas.height = options.size || 280;
       container.appendChild(canvas);
     }
-    var ctx = canvas.getContext("2d");
+    var ctx = canvas.getContext("2d", { willReadFrequently: !!options.ink });  // inkBox() reads pixels back
     var brush = Number(options.brush || container.getAttribute("data-brush") || 18);
     var throttleMs = options.throttle == null ? 150 : options.throttle;
     var onChange = options.onChange || function () {};
@@ -92,13 +97,37 @@
       });
     }
 
+    function inkBox() {
+      if (isEmpty()) return null;
+      var w = canvas.width, h = canvas.height;
+      var rgba = ctx.getImageData(0, 0, w, h).data;
+      var top = h, bottom = -1, left = w, right = -1, x, y;
+      for (y = 0; y < h; y++) {
+        var row = y * w * 4, inked = false;
+        for (x = 0; x < w; x++) {
+          if (rgba[row + 4 * x + 3]) {
+            inked = true;
+            if (x < left) left = x;
+            if (x > right) right = x;
+          }
+        }
+        if (inked) { if (y < top) top = y; bottom = y; }
+      }
+      if (bottom < 0) return null;
+      var bw = right - left + 1, bh = bottom - top + 1, data = new Uint8Array(bw * bh);
+      for (y = 0; y < bh; y++) {
+        for (x = 0; x < bw; x++) data[y * bw + x] = rgba[((top + y) * w + left + x) * 4 + 3];
+      }
+      return { width: bw, height: bh, data: data };
+    }
+
     function emit(reason) {
       lastEmit = Date.now();
       clearTimeout(trailing);
       trailing = null;
       pending++;
       container.setAttribute("data-pending", pending);
-      toBlob().then(function (blob) {
+      (options.ink ? Promise.resolve(inkBox()) : toBlob()).then(function (blob) {
         pending--;
         container.setAttribute("data-pending", pending);
         var detail = { blob: blob, reason: reason, empty: !blob };
@@ -156,6 +185,8 @@
     return {
       canvas: canvas,
       setBrush: function (size) { brush = Math.max(1, Number(size) || brush); },
+      setThrottle: function (ms) { throttleMs = Math.max(0, Number(ms) || 0); },
+      throttle: function () { return throttleMs; },
       brush: function () { return brush; },
       undo: function () {
         if (!strokes.length) return;
@@ -173,6 +204,7 @@
       isEmpty: isEmpty,
       strokeCount: function () { return strokes.length; },
       toBlob: toBlob,
+      inkBox: inkBox,
       redraw: redraw,
       destroy: function () {
         clearTimeout(trailing);

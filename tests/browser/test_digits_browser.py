@@ -164,3 +164,129 @@ def test_projector_mode_shows_a_huge_answer(browser, live_server):
         screenshot(page, "digits-projector-1920-zh-TW")
     finally:
         close(context)
+
+
+def ink_requests(page) -> list:
+    """Every live request the page sent (POST /digits/ink), as the page's own fetch saw it."""
+    return page.evaluate("window.__ink || []")
+
+
+TRACK_INK = """
+  window.__ink = []; window.__inkDelay = 0;
+  const realFetch = window.fetch;
+  window.fetch = function (url, options) {
+    if (!String(url).includes('/digits/ink')) return realFetch(url, options);
+    window.__ink.push({url: String(url), at: performance.now()});
+    const go = () => realFetch(url, options);
+    return window.__inkDelay ? new Promise(r => setTimeout(r, window.__inkDelay)).then(go) : go();  // a slow server, as a phone sees it
+  };
+"""
+
+
+def test_the_live_answer_comes_from_the_ink_path_and_agrees_with_the_png_reference(browser, live_server):
+    import base64
+    import io
+    import zlib
+
+    import numpy as np
+    from PIL import Image
+
+    from app.ml.digits import ink_box
+
+    context, page = open_lab(browser, live_server, 1280, 900, "en", touch=False)
+    try:
+        page.add_init_script(TRACK_INK)
+        page.reload()
+        page.wait_for_selector("#digits-lab.ready")
+        bodies = []
+        page.on("request", lambda r: bodies.append((r.url, r.post_data_buffer)) if "/digits/ink" in r.url else None)
+        fragments = []
+        page.on("request", lambda r: fragments.append(r.url) if r.url.endswith("/digits/predict") else None)
+        draw_with_mouse(page, SEVEN)
+        wait_for_answer(page, 7)
+        assert ink_requests(page) and not fragments, "the page asks the live path, not the fragment"
+        png = base64.b64decode(page.evaluate("document.querySelector('#digit-pad canvas').toDataURL('image/png')").split(",")[1])
+        alpha = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))[..., 3]
+        url, body = bodies[-1]  # the end of the last stroke: what stays on the screen
+        box = ink_box(alpha)
+        assert f"w={box.shape[1]}" in url and f"h={box.shape[0]}" in url
+        assert zlib.decompress(body) == box.tobytes(), "digits_canvas.js inkBox() is app.ml.digits.ink_box()"
+        # the page shows what the reference path (the PNG, POST /api/digits/predict) answers for this canvas
+        reference = page.request.post(live_server.url + "/api/digits/predict", multipart={
+            "image": {"name": "d.png", "mimeType": "image/png", "buffer": png}, "model": "digits-cnn"}).json()
+        assert page.evaluate("JSON.parse(document.querySelector('svg.digits-grid').dataset.pixels)") == reference["input"]
+        assert page.locator("svg.digits-grid rect[fill-opacity]").count() == sum(v > 0 for row in reference["input"] for v in row)
+        shown = [float(v.rstrip("%")) for v in page.locator(".digits-answer.main .bar-value").all_inner_texts()]
+        assert np.allclose(shown, np.array(reference["probabilities"]) * 100, atol=0.051)
+        top = page.locator(".digits-answer.main .digits-confidence").inner_text()
+        assert top == f"probability {max(reference['probabilities']) * 100:.1f}%"
+        assert page.locator("#digits-quick .digits-quick-item.main b").inner_text() == "7"
+    finally:
+        close(context)
+
+
+def draw_slowly(page, x: float, y0: float, y1: float, seconds: float):
+    """One vertical stroke that takes `seconds` (a learner drawing a long "1")."""
+    box = canvas_box(page)
+    steps = 40
+    page.mouse.move(box["x"] + x * box["width"], box["y"] + y0 * box["height"])
+    page.mouse.down()
+    for i in range(1, steps + 1):
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + (y0 + (y1 - y0) * i / steps) * box["height"])
+        page.wait_for_timeout(seconds * 1000 / steps)
+    page.mouse.up()
+
+
+def test_a_slow_server_slows_the_live_rate_and_the_stroke_end_still_comes(browser, live_server):
+    context, page = open_lab(browser, live_server, 1280, 900, "en", touch=False)
+    try:
+        page.add_init_script(TRACK_INK)
+        page.reload()
+        page.wait_for_selector("#digits-lab.ready")
+        # a quick server: the pad asks every 150 ms while the pen is down
+        draw_slowly(page, 0.5, 0.15, 0.85, 2.0)
+        wait_for_answer(page, 1)
+        fast = len(ink_requests(page))
+        assert int(page.locator("#digits-lab").get_attribute("data-interval")) <= 200
+        assert fast >= 8, f"only {fast} live answers in a 2 s stroke"
+        # the same stroke while every answer takes 600 ms: the page asks far less often …
+        page.locator("#digits-clear").click()
+        page.evaluate("window.__inkDelay = 600; window.__ink = []")
+        draw_slowly(page, 0.5, 0.15, 0.85, 2.0)
+        wait_for_answer(page, 1)  # … and the end of the stroke is answered, and is what the page shows
+        slow = ink_requests(page)
+        interval = int(page.locator("#digits-lab").get_attribute("data-interval"))
+        assert interval >= 1000, f"the live rate did not drop: {interval} ms"
+        assert len(slow) <= 5, f"{len(slow)} requests in a 2 s stroke to a server that takes 600 ms"
+        assert page.locator(".digits-answer.main .digits-top").inner_text().strip() == "1"
+        # the server is quick again: within a stroke or two, the rate comes back
+        page.evaluate("window.__inkDelay = 0")
+        for _ in range(2):
+            page.locator("#digits-clear").click()
+            draw_slowly(page, 0.5, 0.15, 0.85, 2.0)
+            wait_for_answer(page, 1)
+        assert int(page.locator("#digits-lab").get_attribute("data-interval")) <= 200
+    finally:
+        close(context)
+
+
+def test_switching_models_mid_drawing_gets_the_new_cards_then_goes_live_again(browser, live_server):
+    context, page = open_lab(browser, live_server, 1280, 900, "en", touch=False)
+    try:
+        page.add_init_script(TRACK_INK)
+        page.reload()
+        page.wait_for_selector("#digits-lab.ready")
+        draw_with_mouse(page, SEVEN)
+        wait_for_answer(page, 7)
+        with page.expect_response(lambda r: r.url.endswith("/digits/predict")):  # new cards (titles) come from the fragment
+            page.select_option("#digits-vs", "none")
+        wait_for_answer(page, 7)
+        assert page.locator(".digits-answer").count() == 1
+        asked = len(ink_requests(page))
+        page.locator("#digits-clear").click()
+        draw_with_mouse(page, ONE_SMALL)
+        wait_for_answer(page, 1)
+        assert len(ink_requests(page)) > asked, "after the switch the page draws live again"
+        assert "vs=none" in ink_requests(page)[-1]["url"]
+    finally:
+        close(context)
