@@ -182,12 +182,12 @@
       var t0 = performance.now();
       do { nextStep(); n++; } while (performance.now() - t0 < FRAME_MS);
     }
-    if (lab.lastFrame) {
+    if (lab.lastFrame) {  // running means of a frame's duration and steps: fps = 1 / mean duration
       var dt = (now - lab.lastFrame) / 1000;
-      if (dt > 0) {
-        lab.fps = lab.fps ? 0.9 * lab.fps + 0.1 / dt : 1 / dt;
-        lab.stepsPerSecond = lab.stepsPerSecond ? 0.9 * lab.stepsPerSecond + 0.1 * n / dt : n / dt;
-      }
+      lab.meanDt = lab.meanDt ? 0.95 * lab.meanDt + 0.05 * dt : dt;
+      lab.meanSteps = lab.meanSteps ? 0.95 * lab.meanSteps + 0.05 * n : n;
+      lab.fps = 1 / lab.meanDt;
+      lab.stepsPerSecond = lab.meanSteps / lab.meanDt;
     }
     lab.lastFrame = now;
     lab.frames++;
