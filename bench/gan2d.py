@@ -77,7 +77,7 @@ def main() -> None:
                 engine = page.evaluate("""() => {
                     const gan = new GAN.Gan({dist: "ring", seed: 1}), t0 = performance.now();
                     let rounds = 0;
-                    while (performance.now() - t0 < 3000) { gan.dStep(0.01); gan.gStep(0.01); rounds++; }
+                    while (performance.now() - t0 < 3000) { gan.dStep(0.003); gan.gStep(0.003); rounds++; }
                     return 2 * rounds / (performance.now() - t0) * 1000;
                 }""")
                 draw_ms = page.evaluate("""() => {

@@ -5,7 +5,7 @@ Gaussians, a line, two clusters, or a shape the learner draws), the generator's 
 discriminator's verdict as a heat map and, for each fake, the way G's next step pushes it. It
 trains in the browser (static/js/gan.js on nn.js, the twin of app/nn/gan.py; tests/browser/
 test_gan_parity.py compares their numbers), so a whole class costs the server nothing.
-Its state is the query string, e.g. /gan?dist=ring&dlr=0.01&glr=0.01&dsteps=1&opt=adam&seed=1
+Its state is the query string, e.g. /gan?dist=ring&dlr=0.003&glr=0.003&dsteps=1&opt=adam&seed=1
 
 /gan/digits, a GAN that writes digits: train a conditional GAN on the worker, watch its digits get
 better epoch by epoch, and ask any generator for digits.
@@ -46,7 +46,7 @@ from app.jobs.api import load_job
 from app.ml.gan import BATCH_SIZE, LATENT_DIM, LEARNING_RATE, numpy_generate
 from app.ml.gan_job import GRID_FILE, WEIGHTS_FILE
 from app.ml.mnist import as_model_input
-from app.nn.gan import DISTRIBUTIONS, OPTIMIZERS
+from app.nn.gan import DISTRIBUTIONS, ETA, OPTIMIZERS
 from app.settings import Settings
 from app.errors import FieldError, UserError
 from app.web import render, translator
@@ -215,8 +215,8 @@ class PlaneState(BaseModel):
     """What /gan shows, as it appears in the URL."""
 
     dist: str = "ring"
-    dlr: float = Field(0.01, gt=0, le=1, allow_inf_nan=False, description="D's learning rate")
-    glr: float = Field(0.01, gt=0, le=1, allow_inf_nan=False, description="G's learning rate")
+    dlr: float = Field(ETA, gt=0, le=1, allow_inf_nan=False, description="D's learning rate")
+    glr: float = Field(ETA, gt=0, le=1, allow_inf_nan=False, description="G's learning rate")
     dsteps: int = Field(1, ge=1, le=MAX_D_STEPS, description="D steps per G step")
     opt: str = "adam"
     seed: int = Field(1, ge=0, le=2**31 - 1)

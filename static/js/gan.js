@@ -11,7 +11,7 @@
   "use strict";
   var NN = root.NN;
   var C = {
-    NOISE_DIM: 2, HIDDEN: [16, 16], ACTIVATION: "relu", BATCH: 64, ADAM_BETA1: 0.5,
+    NOISE_DIM: 2, HIDDEN: [16, 16], G_ACTIVATION: "tanh", D_ACTIVATION: "relu", BATCH: 64, ADAM_BETA1: 0.5,
     RING_MODES: 8, RING_RADIUS: 0.6, RING_SIGMA: 0.04, LINE_SIGMA: 0.02,
     CLUSTERS: [[-0.45, 0.35], [0.45, -0.35]], CLUSTER_SIGMA: 0.12, DRAWN_SIGMA: 0.02
   };
@@ -76,9 +76,9 @@
     this.optimizer = options.optimizer || "adam";
     this.drawn = options.drawn || null;
     this.batch = options.batch || C.BATCH;
-    var acts = C.HIDDEN.map(function () { return C.ACTIVATION; }).concat(["linear"]);
-    this.G = NN.mlp([C.NOISE_DIM].concat(C.HIDDEN, [2]), acts, { seed: this.seed });
-    this.D = NN.mlp([2].concat(C.HIDDEN, [1]), acts, { seed: this.seed + 1 });
+    function acts(phi) { return C.HIDDEN.map(function () { return phi; }).concat(["linear"]); }
+    this.G = NN.mlp([C.NOISE_DIM].concat(C.HIDDEN, [2]), acts(C.G_ACTIVATION), { seed: this.seed });
+    this.D = NN.mlp([2].concat(C.HIDDEN, [1]), acts(C.D_ACTIVATION), { seed: this.seed + 1 });
     this.rng = NN.mulberry32(this.seed + 2);
     this.dSteps = 0; this.gSteps = 0;
   }

@@ -109,10 +109,11 @@
     // the axes through 0
     ctx.strokeStyle = Plot.css("--line", "#ccc"); ctx.lineWidth = unit;
     ctx.beginPath(); ctx.moveTo(0, s); ctx.lineTo(W, s); ctx.moveTo(s, 0); ctx.lineTo(s, W); ctx.stroke();
-    function dots(points, colour, r) {  // one path for all: a frame has 600 of them
+    function dots(points, colour, size) {  // one path for all: a frame has 600 of them
+      var r = Math.max(2.2 * dpr, size * unit);
       ctx.beginPath();
-      points.forEach(function (q) { var x = px(q[0]), y = py(q[1]); ctx.moveTo(x + r * unit, y); ctx.arc(x, y, r * unit, 0, 2 * Math.PI); });
-      ctx.lineWidth = 1.6 * unit; ctx.strokeStyle = dark ? "#000" : "#fff"; ctx.stroke();
+      points.forEach(function (q) { var x = px(q[0]), y = py(q[1]); ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI); });
+      ctx.lineWidth = r / 2; ctx.strokeStyle = dark ? "#000" : "#fff"; ctx.stroke();
       ctx.fillStyle = colour; ctx.fill();
     }
     if (lab.empty) {  // the learner's strokes so far, and what to do
@@ -129,7 +130,7 @@
         });
         ctx.stroke();
       }
-      dots(lab.real, rgb(REAL), 3.2);
+      dots(lab.real, rgb(REAL), 2.4);
       var fake = lab.score.fake, push = lab.score.push, longest = 1e-12;
       push.forEach(function (v) { longest = Math.max(longest, Math.hypot(v[0], v[1])); });
       ctx.strokeStyle = dark ? "#e9b8ff" : "#4a1466"; ctx.lineWidth = 1.3 * unit;
@@ -143,7 +144,7 @@
         ctx.moveTo(x1, y1); ctx.lineTo(x1 - h * Math.cos(a + 0.5), y1 - h * Math.sin(a + 0.5));
       });
       ctx.stroke();
-      dots(fake, rgb(FAKE), 3.2);
+      dots(fake, rgb(FAKE), 2.4);
     }
     Plot.lossChart(el("gan-loss"), lab.histD, [rgb(REAL), dark ? "#d58cff" : rgb(FAKE)]);
     readouts();
@@ -181,12 +182,12 @@
       var t0 = performance.now();
       do { nextStep(); n++; } while (performance.now() - t0 < FRAME_MS);
     }
-    if (lab.lastFrame) {
+    if (lab.lastFrame) {  // running means of a frame's duration and steps: fps = 1 / mean duration
       var dt = (now - lab.lastFrame) / 1000;
-      if (dt > 0) {
-        lab.fps = lab.fps ? 0.9 * lab.fps + 0.1 / dt : 1 / dt;
-        lab.stepsPerSecond = lab.stepsPerSecond ? 0.9 * lab.stepsPerSecond + 0.1 * n / dt : n / dt;
-      }
+      lab.meanDt = lab.meanDt ? 0.95 * lab.meanDt + 0.05 * dt : dt;
+      lab.meanSteps = lab.meanSteps ? 0.95 * lab.meanSteps + 0.05 * n : n;
+      lab.fps = 1 / lab.meanDt;
+      lab.stepsPerSecond = lab.meanSteps / lab.meanDt;
     }
     lab.lastFrame = now;
     lab.frames++;

@@ -105,6 +105,28 @@ def test_plane_by_touch_at_390_px_learns_the_ring(phone_page, live_server):
     expect(page.locator("#gan-verdict")).to_have_attribute("data-verdict", "none")
 
 
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_the_plane_and_its_buttons_fit_one_phone_screen(browser, live_server, lang):
+    """At 390 × 844, as the page opens: ▶, D step, G step and the whole plane are on the screen at
+    once, so a tap on ▶ shows the points move."""
+    context = new_context(browser, width=390, height=844, touch=True)
+    context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/gan")
+        for sel in ("#gan-play", "#gan-d-step", "#gan-g-step", "#gan-plane"):
+            box = page.locator(sel).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 844, f"{sel} is not on the first screen ({lang}): {box}"
+        assert page.locator("#gan-plane").bounding_box()["width"] >= 300
+        page.locator("#gan-play").tap()
+        page.wait_for_function("ganLab.gan.gSteps > 20")
+        assert page.evaluate("window.scrollY") == 0  # nothing scrolled: the points moved in view
+        page.locator("#gan-play").tap()
+        screenshot(page.locator("html").page, f"gan-plane-first-screen-390-{lang}")
+    finally:
+        context.close()
+
+
 def test_settings_round_trip_through_the_url(phone_page, live_server):
     page = phone_page
     page.goto(live_server.url + "/gan")
@@ -201,6 +223,9 @@ def test_plane_projector_in_english(browser, live_server):
     page = context.new_page()
     try:
         page.goto(live_server.url + "/gan?dist=line&seed=3")
+        for sel in ("#gan-play", "#gan-d-step", "#gan-g-step", "#gan-plane", "#gan-verdict"):  # all on the first screen
+            box = page.locator(sel).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 1080, f"{sel} is not on the projector's screen: {box}"
         expect(page.locator("#gan-verdict")).to_contain_text("Not started")
         page.locator("#gan-d-step").click()
         expect(page.locator("#gan-turn")).to_contain_text("D's turn")
@@ -211,7 +236,7 @@ def test_plane_projector_in_english(browser, live_server):
         assert english_words(page.locator("#gan-verdict").inner_text())  # in English
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
         width = page.locator("#gan-plane").bounding_box()["width"]
-        assert width >= 600  # big enough for the back row
+        assert width >= 600  # big enough for the back row of a lecture hall
         page.locator("#gan-to-digits").click()
         assert page.url.endswith("/gan/digits")
         page.locator("#gan-to-plane").click()

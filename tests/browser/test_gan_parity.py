@@ -85,7 +85,7 @@ def test_training_on_the_ring_in_the_browser(gan_page):
         const gan = new GAN.Gan({dist: "ring", seed: 1});
         const before = GAN.quality(gan.generate(Z), real), t0 = performance.now();
         let d;
-        for (let r = 0; r < 1500; r++) { d = gan.dStep(0.01); gan.gStep(0.01); }
+        for (let r = 0; r < 1500; r++) { d = gan.dStep(0.003); gan.gStep(0.003); }
         const ms = performance.now() - t0, fake = gan.generate(Z).map(p => Array.from(p));
         const b = gan.belief(real.concat(fake));
         return {before, after: GAN.quality(fake, real), fake, ms, last: d,

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from app.nn.gan import (DISTRIBUTIONS, RING_MODES, RING_RADIUS, Gan, quality, ring_modes_covered, sample_noise,
+from app.nn.gan import (DISTRIBUTIONS, ETA, RING_MODES, RING_RADIUS, Gan, quality, ring_modes_covered, sample_noise,
                         sample_real)
 from app.nn.mlp import MLP, Mulberry32, logistic
 
@@ -97,9 +97,9 @@ def test_training_on_the_ring_covers_the_modes_and_leaves_d_guessing(seed):
     gan = Gan(dist="ring", seed=seed)
     Z, real = sample_noise(500, Mulberry32(99)), sample_real("ring", 500, Mulberry32(98))
     start = quality(gan.generate(Z), real)
-    for _ in range(1500):
-        gan.d_step(0.01)
-        gan.g_step(0.01)
+    for _ in range(1500):  # the page's defaults: one D step per G step, η = 0.003 for both
+        gan.d_step(ETA)
+        gan.g_step(ETA)
     fake = gan.generate(Z)
     end = quality(fake, real)
     belief = gan.belief(np.concatenate([real, fake]))
