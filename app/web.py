@@ -128,6 +128,9 @@ _PROBLEMS = {
     "less_than_equal": ("errors.too_large_eq", "le"),
     "too_short": ("errors.too_short", "min_length"),
     "too_long": ("errors.too_long", "max_length"),
+    "string_too_short": ("errors.text_too_short", "min_length"),
+    "string_too_long": ("errors.text_too_long", "max_length"),
+    "bool_type": ("errors.not_text", None),
     "string_type": ("errors.not_text", None),
     "list_type": ("errors.not_text", None),
 }
@@ -135,8 +138,8 @@ _PROBLEMS = {
 
 def describe_validation_error(error: dict, _: Translator) -> str:
     """One pydantic error in the learner's language: 「η」不能小於 0."""
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path")]
-    field = ".".join(loc) or "?"
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path", "cookie", "header")]
+    field = ".".join(loc)
     field = _(f"fields.{loc[0]}") + "".join(f"[{p}]" for p in loc[1:]) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
@@ -150,6 +153,8 @@ def describe_validation_error(error: dict, _: Translator) -> str:
         problem = _(key, limit=ctx.get(limit, "")) if limit else _(key)
     else:
         problem = _("errors.bad_value")
+    if not field:  # the whole request (an empty body, a check across fields): no name to put in front
+        return _("errors.whole", problem=problem)
     return _("errors.field", field=field, problem=problem)
 
 

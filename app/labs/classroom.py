@@ -139,7 +139,7 @@ def join_page(request: Request, code: str = "", nickname: str = ""):
 
 @pages.post("/join", response_class=HTMLResponse)
 def join_submit(request: Request, settings: SettingsDep, code: str = Form("", max_length=40),
-                nickname: str = Form("", max_length=60)):
+                nickname: str = Form("", max_length=4000)):  # api.join() says what a nickname may be
     try:
         token, ref = api.join(request, settings, code, nickname)
     except UserError as e:
