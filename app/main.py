@@ -12,6 +12,7 @@ from app.classroom import install as install_classroom
 from app.labs import all_labs, lab_modules
 from app.ml.registry import ModelRegistry
 from app.settings import Settings, get_settings
+from app.security import SecurityMiddleware
 from app.tables import init_db
 from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, install_error_handlers
 
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BrowserIdMiddleware)
+    app.add_middleware(SecurityMiddleware)  # outermost: cross-site requests stop here (app/security.py)
     return app

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 BROWSER_COOKIE = "pg_browser"
+DEFAULT_RETRY_AFTER_S = 10  # a 429 that names no wait of its own
 log = logging.getLogger("playground")
 
 
@@ -165,7 +166,10 @@ def _catalogue_keys():
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
-        return error_response(request, exc.status_code, translator(request)(exc.key, **exc.params), exc.key)
+        response = error_response(request, exc.status_code, translator(request)(exc.key, **exc.params), exc.key)
+        if exc.status_code == 429:  # every "too many" says when to come back
+            response.headers["Retry-After"] = str(exc.params.get("seconds", DEFAULT_RETRY_AFTER_S))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -178,7 +182,11 @@ def install_error_handlers(app: FastAPI) -> None:
         _ = translator(request)
         key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests"}.get(exc.status_code)
         message = _(key) if key else str(exc.detail)
-        return error_response(request, exc.status_code, message, key or "http")
+        response = error_response(request, exc.status_code, message, key or "http")
+        response.headers.update(exc.headers or {})  # Allow on a 405, Retry-After on a 429
+        if exc.status_code == 429 and "retry-after" not in response.headers:
+            response.headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_S)
+        return response
 
     @app.exception_handler(Exception)
     async def _server(request: Request, exc: Exception):

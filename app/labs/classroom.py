@@ -144,8 +144,11 @@ def join_submit(request: Request, settings: SettingsDep, code: str = Form("", ma
         token, ref = api.join(request, settings, code, nickname)
     except UserError as e:
         message = translator(request)(e.key, **e.params)
-        return render(request, "classroom_join.html", {"code": code, "nickname": nickname, "error": message},
+        page = render(request, "classroom_join.html", {"code": code, "nickname": nickname, "error": message},
                       status_code=e.status_code)
+        if e.status_code == 429:
+            page.headers["Retry-After"] = str(e.params.get("seconds", 1))
+        return page
     response = RedirectResponse("/classroom-here", status_code=303)
     auth.set_student_cookies(response, token, ref.code)
     return response
