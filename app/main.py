@@ -12,7 +12,7 @@ from app.classroom import install as install_classroom
 from app.labs import all_labs, lab_modules
 from app.ml.registry import ModelRegistry
 from app.settings import Settings, get_settings
-from app.security import SecurityMiddleware
+from app.security import SecurityMiddleware, docs_csp
 from app.tables import init_db
 from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, install_error_handlers
 
@@ -50,13 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def docs():  # Swagger UI from static/, not a CDN
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="AI Playground API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
         )
+        page.headers["Content-Security-Policy"] = docs_csp(page.body.decode())
+        return page
 
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)

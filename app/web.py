@@ -223,8 +223,8 @@ class BrowserIdMiddleware:
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-    "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-    "connect-src 'self'; frame-ancestors 'self'"
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 
 
