@@ -14,6 +14,7 @@ from app.ml.registry import ModelRegistry
 from app.settings import Settings, get_settings
 from app.security import SecurityMiddleware, docs_csp
 from app.tables import init_db
+from app.uploads import DEFAULT_MAX_BODY
 from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, install_error_handlers
 
 
@@ -44,8 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # result listener, per-student rate limits, class event streams; what a teacher may push
     install_classroom(app, {lab.slug: lab.path for lab in all_labs()})
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in lab_modules():
-        app.include_router(module.router)
+    for module in lab_modules():  # every body stops at DEFAULT_MAX_BODY while it streams in, unless its route says
+        app.include_router(module.router, max_body_size=DEFAULT_MAX_BODY)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -8,6 +8,9 @@ event streams pass straight through):
   `Sec-Fetch-Site` must not be `cross-site` or `same-site`. A request with neither header is not
   from a current browser's page (curl, a test client, a script): it carries no victim's cookies.
 - **Headers on every response**: nothing sniffed, no referrer to other sites, never framed.
+- FastAPI stops a body at its route's `max_body_size` while it streams in (app/uploads.py); when
+  it answers a declared oversize Content-Length with its plain English 413, the learner gets the
+  same refusal in their language.
 - The client's network address is made known to the job quotas (app/jobs/service.py
   SUBMITTER_ADDRESS): a browser that sends no cookie, or a made-up one, is still one address.
 """
@@ -20,8 +23,11 @@ import re
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
+from app.errors import UserError
 from app.jobs.service import SUBMITTER_ADDRESS
+from app.uploads import DEFAULT_MAX_BODY
 from app.web import error_response, translator
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -62,6 +68,11 @@ def docs_csp(html: str) -> str:
             f"script-src 'self' {hashes}; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'")
 
 
+def refusal(scope, error: UserError):
+    request = Request(scope)
+    return error_response(request, error.status_code, translator(request)(error.key, **error.params), error.key)
+
+
 class SecurityMiddleware:
     def __init__(self, app):
         self.app = app
@@ -69,19 +80,32 @@ class SecurityMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        replaced = False
 
         async def send_with_headers(message):
+            nonlocal replaced
+            if replaced:
+                return
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if message["status"] == 413 and (b"content-type", b"text/plain; charset=utf-8") in headers:
+                    # Starlette's own "Content Too Large" (a declared Content-Length over the route's
+                    # max_body_size): the learner reads it in their language instead
+                    replaced = True
+                    mb = round(scope.get(MAX_BODY_SIZE_SCOPE_KEY, DEFAULT_MAX_BODY) / (1024 * 1024))
+                    response = refusal(scope, UserError("errors.body_too_large", 413, mb=mb))
+                    return await response(scope, receive, send_with_safety_headers)
+            await send_with_safety_headers(message)
+
+        async def send_with_safety_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in HEADERS if k not in names]
-                message["headers"] = headers
+                message["headers"] = headers + [(k, v) for k, v in HEADERS if k not in names]
             await send(message)
 
         if scope["method"] not in SAFE_METHODS and not same_origin(dict(scope["headers"])):
-            request = Request(scope)
-            response = error_response(request, 403, translator(request)("errors.cross_site"), "errors.cross_site")
-            return await response(scope, receive, send_with_headers)
+            return await refusal(scope, UserError("errors.cross_site", 403))(scope, receive, send_with_safety_headers)
         client = scope.get("client")
         token = SUBMITTER_ADDRESS.set(client[0] if client else "")
         try:

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from app.errors import UserError  # noqa: F401  (importable from here too, as before)
 from app.i18n import Translator, catalogue, negotiate
@@ -163,6 +164,11 @@ def _catalogue_keys():
     return catalogue()
 
 
+def body_limit_mb(request: Request) -> int:
+    """The body limit of the request's route, in MB (for the 413 of FastAPI's max_body_size)."""
+    return round(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY, 0) / (1024 * 1024))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
@@ -180,8 +186,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         _ = translator(request)
-        key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests"}.get(exc.status_code)
-        message = _(key) if key else str(exc.detail)
+        key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests",
+               413: "errors.body_too_large"}.get(exc.status_code)
+        message = _(key, mb=body_limit_mb(request)) if key else str(exc.detail)
         response = error_response(request, exc.status_code, message, key or "http")
         response.headers.update(exc.headers or {})  # Allow on a 405, Retry-After on a 429
         if exc.status_code == 429 and "retry-after" not in response.headers:

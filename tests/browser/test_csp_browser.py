@@ -17,7 +17,7 @@ PATHS = ["/", "/docs", "/classroom", "/join"] + [lab.path for lab in all_labs()]
 
 
 def test_no_page_breaks_the_csp(browser, live_server):
-    context = new_context(browser)
+    context = new_context(browser, bypass_csp=False)
     page = context.new_page()
     violations: list[str] = []
     page.on("console", lambda m: violations.append(f"{page.url}: {m.text}")
@@ -40,7 +40,7 @@ def test_a_form_auto_posted_from_another_port_is_refused(browser, live_server):
     import httpx
 
     cid = None
-    context = new_context(browser)
+    context = new_context(browser, bypass_csp=False)
     page = context.new_page()
     try:
         page.goto(live_server.url + "/classifiers")
