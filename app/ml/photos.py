@@ -23,12 +23,16 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from app.ml import imagenet, jpeg_dc
+from app.ml.decoding import bounded_decode
 from app.ml.manifest import Manifest, input_size, model_input  # noqa: F401  (importable from here too)
 from app.errors import UserError
 from app.ml.registry import ModelRegistry
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 48-megapixel phone photo passes; a decompression bomb does not
+# Formats decoded at full size (PNG, WebP, GIF, HEIF …: no draft mode) are bounded lower:
+# 16 megapixels are 64 MB of RGBA while they decode (app/ml/decoding.py).
+MAX_FULL_DECODE_PIXELS = 16_000_000
 MIN_SIDE = 32  # smaller than this has nothing for a CNN to see
 INPUT_SIZE = 224
 
@@ -112,6 +116,9 @@ def decode(data: bytes, size: int = INPUT_SIZE) -> Photo:
         raise UserError("photos.error_bomb", 413, mp=MAX_PIXELS // 1_000_000)
     if min(width, height) < MIN_SIDE:
         raise UserError("photos.error_too_small", min=MIN_SIDE, width=width, height=height)
+    if im.format not in ("JPEG", "MPO") and width * height > MAX_FULL_DECODE_PIXELS:
+        raise UserError("photos.error_too_many_pixels", 413, format=im.format or "?", mp=round(width * height / 1e6),
+                        limit=MAX_FULL_DECODE_PIXELS // 1_000_000)
     try:  # MPO = a phone's JPEG with extra pictures inside (depth, HDR gain map): its first is the photo
         animated = getattr(im, "is_animated", False) and im.format != "MPO"
     except Exception:
@@ -125,8 +132,9 @@ def decode(data: bytes, size: int = INPUT_SIZE) -> Photo:
     if im.format in ("JPEG", "MPO"):
         im = _jpeg_draft(im, data, size)
     try:
-        im.load()
-        small = _centre_square(_to_rgb_or_l(im), size)
+        with bounded_decode(im.size[0] * im.size[1]):  # the size after draft mode: what is decoded
+            im.load()
+            small = _centre_square(_to_rgb_or_l(im), size)
     except UserError:
         raise
     except Exception:  # truncated or corrupt data: Pillow raises OSError, SyntaxError, zlib.error …
