@@ -2,8 +2,8 @@
 
 It runs huey's consumer (one job at a time: one GPU, one job), a housekeeping thread that
 recovers jobs of dead workers (recovery.reap_stale), and loads Keras before the first job so a
-learner's job is not charged for the import. `playground serve` starts local ones with
-start_local_workers(); on a GPU host start one per GPU:
+learner's job is not charged for the import. `playground serve` starts local ones and keeps
+them alive (app/jobs/supervisor.py); on a GPU host start one per GPU:
 
     PLAYGROUND_DATABASE_URL=postgresql+psycopg://… PLAYGROUND_QUEUE_URL=redis://web:6379/0 \\
         playground worker --backend jax --device 0
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import threading
 
 from app.jobs.recovery import reap_stale
@@ -32,12 +30,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if value is not None:
             env[f"PLAYGROUND_{name.upper()}"] = str(value)
     return env
-
-
-def start_local_workers(settings: Settings, n: int) -> list[subprocess.Popen]:
-    """n worker processes on this machine, with the same settings as the caller."""
-    env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
-    return [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env) for _ in range(n)]
 
 
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:
