@@ -12,6 +12,7 @@ from app.classroom import install as install_classroom
 from app.labs import all_labs, lab_modules
 from app.ml.registry import ModelRegistry
 from app.settings import Settings, get_settings
+from app.openapi import documented_errors
 from app.security import SecurityMiddleware, docs_csp
 from app.tables import init_db
 from app.uploads import DEFAULT_MAX_BODY
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         page.headers["Content-Security-Policy"] = docs_csp(page.body.decode())
         return page
 
+    app.openapi = documented_errors(app)  # errors as the app sends them (app/openapi.py)
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BrowserIdMiddleware)

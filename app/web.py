@@ -26,6 +26,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from app.errors import UserError  # noqa: F401  (importable from here too, as before)
 from app.i18n import Translator, catalogue, negotiate
+from app.openapi import allowed_methods
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -191,6 +192,9 @@ def install_error_handlers(app: FastAPI) -> None:
         message = _(key, mb=body_limit_mb(request)) if key else str(exc.detail)
         response = error_response(request, exc.status_code, message, key or "http")
         response.headers.update(exc.headers or {})  # Allow on a 405, Retry-After on a 429
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched
+            methods = set(response.headers.get("allow", "").replace(" ", "").split(",")) - {""}
+            response.headers["Allow"] = ", ".join(sorted(methods | set(allowed_methods(request.app, request.url.path))))
         if exc.status_code == 429 and "retry-after" not in response.headers:
             response.headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_S)
         return response

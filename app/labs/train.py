@@ -116,7 +116,8 @@ def train_design_fragment(request: Request, settings: SettingsDep, form: Annotat
     return response
 
 
-@router.post("/train/jobs", summary="Start training the design in the form")
+@router.post("/train/jobs", summary="Start training the design in the form", response_class=HTMLResponse,
+             responses={303: {"description": "to the job page"}})
 def train_submit(request: Request, settings: SettingsDep, form: Annotated[DesignSubmission, Form()]):
     job_id, _count = submit_design(settings, form_design(form, "form"), browser_id(request))
     url = f"/train/jobs/{job_id}"
@@ -197,7 +198,8 @@ def mnist_test_images(request: Request, settings: Settings) -> np.ndarray:
     return images
 
 
-@router.get("/train/digit/{index}.png", summary="One MNIST test digit as a PNG")
+@router.get("/train/digit/{index}.png", summary="One MNIST test digit as a PNG", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
 def test_digit(request: Request, index: int, settings: SettingsDep):
     from PIL import Image
 
