@@ -65,3 +65,14 @@ def test_405_says_which_methods_are_allowed(client):
     assert r.status_code == 405 and "GET" in r.headers["allow"]
     r = client.put("/train/jobs")
     assert r.status_code == 405 and r.headers["allow"] == "POST"
+
+
+def test_every_classroom_429_says_when_to_come_back(settings):
+    with TestClient(create_app(settings.model_copy(update={"teacher_token": "t" * 20}))) as c:
+        answers = [c.post("/api/classes", headers={"Authorization": f"Bearer guess{i}"}) for i in range(12)]
+        assert answers[-1].status_code == 429 and int(answers[-1].headers["retry-after"]) >= 1
+        page = c.post("/classroom/login", data={"token": "guess"})
+        assert page.status_code == 429 and int(page.headers["retry-after"]) >= 1
+        joins = [c.post("/join", data={"code": "ABCD", "nickname": "x"}) for _ in range(40)]
+        limited = [r for r in joins if r.status_code == 429]
+        assert limited and all(int(r.headers["retry-after"]) >= 1 for r in limited)
