@@ -55,8 +55,11 @@ def same_origin(headers: dict[bytes, bytes]) -> bool:
         if origin == "null" or parts.scheme not in DEFAULT_PORTS:
             return False
         theirs = _host_port(parts.netloc, parts.scheme)
-        ours = _host_port(headers.get(b"host", b"").decode("latin-1"), parts.scheme)
-        return theirs is not None and theirs == ours
+        # Behind a reverse proxy that rewrites Host, X-Forwarded-Host names the site (a page of
+        # another site cannot set that header on a request without CORS allowing it).
+        ours = [_host_port(headers.get(name, b"").decode("latin-1").split(",")[0].strip(), parts.scheme)
+                for name in (b"host", b"x-forwarded-host") if headers.get(name)]
+        return theirs is not None and theirs in ours
     return headers.get(b"sec-fetch-site", b"").decode("latin-1").lower() not in ("cross-site", "same-site")
 
 

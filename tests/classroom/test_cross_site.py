@@ -63,3 +63,10 @@ def test_odd_push_urls_are_refused(client, url):
     r = client.post(f"/api/classes/{code}/push", json={"url": url}, headers=AS_TEACHER)
     assert r.status_code == 422, r.text
     assert client.post(f"/api/classes/{code}/push", json={"url": "/neuron?w=1"}, headers=AS_TEACHER).status_code == 200
+
+
+def test_behind_a_proxy_the_forwarded_host_is_this_site(client):
+    headers = {"Origin": "https://playground.example", "X-Forwarded-Host": "playground.example"}
+    assert client.post("/api/jobs", json={"hidden_layers": [8], "epochs": 1}, headers=headers).status_code == 201
+    headers = {"Origin": "https://evil.example", "X-Forwarded-Host": "playground.example"}
+    assert client.post("/api/jobs", json={"hidden_layers": [8], "epochs": 1}, headers=headers).status_code == 403
