@@ -22,14 +22,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from app.errors import UserError  # noqa: F401  (importable from here too, as before)
 from app.i18n import Translator, catalogue, negotiate
+from app.openapi import allowed_methods
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 BROWSER_COOKIE = "pg_browser"
+DEFAULT_RETRY_AFTER_S = 10  # a 429 that names no wait of its own
 log = logging.getLogger("playground")
 
 
@@ -128,6 +131,9 @@ _PROBLEMS = {
     "less_than_equal": ("errors.too_large_eq", "le"),
     "too_short": ("errors.too_short", "min_length"),
     "too_long": ("errors.too_long", "max_length"),
+    "string_too_short": ("errors.text_too_short", "min_length"),
+    "string_too_long": ("errors.text_too_long", "max_length"),
+    "bool_type": ("errors.not_text", None),
     "string_type": ("errors.not_text", None),
     "list_type": ("errors.not_text", None),
 }
@@ -135,8 +141,8 @@ _PROBLEMS = {
 
 def describe_validation_error(error: dict, _: Translator) -> str:
     """One pydantic error in the learner's language: 「η」不能小於 0."""
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path")]
-    field = ".".join(loc) or "?"
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path", "cookie", "header")]
+    field = ".".join(loc)
     field = _(f"fields.{loc[0]}") + "".join(f"[{p}]" for p in loc[1:]) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
@@ -150,6 +156,8 @@ def describe_validation_error(error: dict, _: Translator) -> str:
         problem = _(key, limit=ctx.get(limit, "")) if limit else _(key)
     else:
         problem = _("errors.bad_value")
+    if not field:  # the whole request (an empty body, a check across fields): no name to put in front
+        return _("errors.whole", problem=problem)
     return _("errors.field", field=field, problem=problem)
 
 
@@ -157,10 +165,18 @@ def _catalogue_keys():
     return catalogue()
 
 
+def body_limit_mb(request: Request) -> int:
+    """The body limit of the request's route, in MB (for the 413 of FastAPI's max_body_size)."""
+    return round(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY, 0) / (1024 * 1024))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
-        return error_response(request, exc.status_code, translator(request)(exc.key, **exc.params), exc.key)
+        response = error_response(request, exc.status_code, translator(request)(exc.key, **exc.params), exc.key)
+        if exc.status_code == 429:  # every "too many" says when to come back
+            response.headers["Retry-After"] = str(exc.params.get("seconds", DEFAULT_RETRY_AFTER_S))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -171,9 +187,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         _ = translator(request)
-        key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests"}.get(exc.status_code)
-        message = _(key) if key else str(exc.detail)
-        return error_response(request, exc.status_code, message, key or "http")
+        key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests",
+               413: "errors.body_too_large"}.get(exc.status_code)
+        message = _(key, mb=body_limit_mb(request)) if key else str(exc.detail)
+        response = error_response(request, exc.status_code, message, key or "http")
+        response.headers.update(exc.headers or {})  # Allow on a 405, Retry-After on a 429
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched
+            methods = set(response.headers.get("allow", "").replace(" ", "").split(",")) - {""}
+            response.headers["Allow"] = ", ".join(sorted(methods | set(allowed_methods(request.app, request.url.path))))
+        if exc.status_code == 429 and "retry-after" not in response.headers:
+            response.headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_S)
+        return response
 
     @app.exception_handler(Exception)
     async def _server(request: Request, exc: Exception):
@@ -210,8 +234,8 @@ class BrowserIdMiddleware:
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-    "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-    "connect-src 'self'; frame-ancestors 'self'"
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 
 

@@ -243,7 +243,7 @@ def _upload_fragment(request: Request, models: ModelRegistry, browser: str, data
     return response
 
 
-@router.post("/photos/classify", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/photos/classify", response_class=HTMLResponse, include_in_schema=False, max_body_size=MAX_BODY)
 async def photos_upload_fragment(request: Request, models: ModelsDep, browser: BrowserIdDep):
     received = time.perf_counter()
     data, form = await read_photo_form(request)
@@ -259,7 +259,7 @@ def _api_answer(request: Request, models: ModelRegistry, data: bytes, form: Clas
     return JSONResponse(body.model_dump(), headers={"Server-Timing": server_timing(result, started, received)})
 
 
-@router.post("/api/photos/classify", response_model=PhotoAnswer, openapi_extra=MULTIPART_DOC,
+@router.post("/api/photos/classify", response_model=PhotoAnswer, openapi_extra=MULTIPART_DOC, max_body_size=MAX_BODY,
              summary="Classify a photo: image → the top classes with English and Traditional Chinese labels",
              responses={404: {"description": "no such model"},
                         413: {"description": "upload over 15 MB, or too many pixels (a decompression bomb)"},

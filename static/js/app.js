@@ -68,6 +68,17 @@
     t._timer = setTimeout(function () { t.hidden = true; }, 5000);
   }
   window.playgroundToast = toast;
+  // What inline handlers did before the CSP refused them (script-src 'self'):
+  // <form data-confirm="…"> asks before it is sent; <input data-shows="id"> writes its value there.
+  document.addEventListener("submit", function (e) {
+    var message = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) e.preventDefault();
+  });
+  document.addEventListener("input", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-shows");
+    var out = id && document.getElementById(id);
+    if (out) out.textContent = e.target.value;
+  });
   document.addEventListener("htmx:sendError", function () {
     var t = document.getElementById("toast");
     toast(t ? t.getAttribute("data-offline") : "offline");

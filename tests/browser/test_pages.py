@@ -20,7 +20,7 @@ SIZES = {"phone": (390, 844), "projector": (1920, 1080)}
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_page_fits_and_speaks_the_language(browser, live_server, lang, size):
     width, height = SIZES[size]
-    context = new_context(browser, width=width, height=height, touch=size == "phone")
+    context = new_context(browser, width=width, height=height, touch=size == "phone", bypass_csp=False)
     context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url},
                          {"name": "projector", "value": "1" if size == "projector" else "0", "url": live_server.url}])
     page = context.new_page()
@@ -40,7 +40,7 @@ def test_every_page_fits_and_speaks_the_language(browser, live_server, lang, siz
 
 
 def test_language_switch_and_projector_toggle_by_touch(browser, live_server):
-    context = new_context(browser, width=360, height=740, touch=True)
+    context = new_context(browser, width=360, height=740, touch=True, bypass_csp=False)
     page = context.new_page()
     try:
         page.goto(live_server.url + "/")
