@@ -70,7 +70,7 @@ def request_bytes(port: int, png: bytes, model: str = "cnn", path: str = "/api/d
 
 
 def canvas_ink(png: bytes) -> np.ndarray:
-    """What the page sends for a canvas: its alpha channel cut to the ink's box (digit-canvas.js inkBox())."""
+    """What the page sends for a canvas: its alpha channel cut to the ink's box (digits_canvas.js inkBox())."""
     with Image.open(io.BytesIO(png)) as image:
         return np.ascontiguousarray(ink_box(np.asarray(image.convert("RGBA"))[..., 3]))
 
