@@ -48,6 +48,55 @@
       }).catch(function () { return file; });
     }
   };
+  // After a tap, the control and what it changed are on screen together (a phone shows ~780 px):
+  // scroll as little as possible so both fit below the sticky header; if they cannot both fit,
+  // the result wins. A control names its result with data-reveal="#selector".
+  Playground.reveal = function (control, result) {
+    if (typeof control === "string") control = document.querySelector(control);
+    if (typeof result === "string") result = document.querySelector(result);
+    if (!result || !result.getBoundingClientRect) return;
+    var header = document.querySelector(".topbar");
+    var top = header && getComputedStyle(header).position === "sticky" ? header.getBoundingClientRect().bottom : 0;
+    var bottom = window.innerHeight, pad = 8;
+    var r = result.getBoundingClientRect();
+    var lo = r.top, hi = r.bottom;
+    if (control && control.isConnected) {
+      var c = control.getBoundingClientRect();
+      if (Math.max(hi, c.bottom) - Math.min(lo, c.top) <= bottom - top - 2 * pad) {
+        lo = Math.min(lo, c.top); hi = Math.max(hi, c.bottom);
+      }
+    }
+    var dy = 0;
+    if (hi > bottom - pad) dy = hi - (bottom - pad);
+    if (lo - dy < top + pad) dy = lo - (top + pad);
+    if (Math.abs(dy) > 1) window.scrollBy(0, dy);
+  };
+  var lastControl = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var sub = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent && e.detail.requestConfig.triggeringEvent.submitter;
+    var ev = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+    var elt = sub || e.detail.elt;
+    if (!sub && ev && ev.type === "change") elt = null;  // typing a number: the page stays put
+    lastControl = elt && elt.closest && elt.closest("[data-reveal]") ? { id: elt.id, sel: elt.closest("[data-reveal]").getAttribute("data-reveal") } : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!lastControl) return;
+    var c = lastControl;
+    lastControl = null;
+    Playground.reveal(c.id && document.getElementById(c.id), c.sel);
+  });
+  // SVG text keeps at least its CSS size on a narrow screen: --svg-scale is user units per CSS px.
+  function scaleSvgText() {
+    var svgs = document.querySelectorAll("svg.chart, svg[data-scale-text]");
+    for (var i = 0; i < svgs.length; i++) {
+      var vb = svgs[i].viewBox && svgs[i].viewBox.baseVal, w = svgs[i].getBoundingClientRect().width;
+      if (vb && vb.width && w) svgs[i].style.setProperty("--svg-scale", Math.max(1, vb.width / w).toFixed(3));
+    }
+  }
+  window.addEventListener("resize", scaleSvgText);
+  document.addEventListener("DOMContentLoaded", scaleSvgText);
+  document.addEventListener("htmx:afterSettle", scaleSvgText);
+  Playground.scaleSvgText = scaleSvgText;
   document.addEventListener("htmx:beforeSwap", function (e) {
     var status = e.detail.xhr.status;
     if (status >= 400 && status < 600) {
