@@ -100,7 +100,7 @@ def assert_fits_360(page):
     page.wait_for_timeout(100)
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate("""() => [...document.querySelectorAll('main *')].filter(el => {
-        const r = el.getBoundingClientRect(); return r.right > innerWidth + 1 && getComputedStyle(el).position !== 'fixed'
+        const r = el.getBoundingClientRect(); return r.right > 361 && getComputedStyle(el).position !== 'fixed'
           && !el.closest('.scroll-x'); }).slice(0, 5).map(el => el.tagName + '#' + el.id + '.' + el.className)""")
     page.set_viewport_size(size)
     assert width <= 360, f"{page.url} is {width} px wide at 360 px: {wide}"
