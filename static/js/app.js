@@ -55,8 +55,7 @@
     if (typeof control === "string") control = document.querySelector(control);
     if (typeof result === "string") result = document.querySelector(result);
     if (!result || !result.getBoundingClientRect) return;
-    var header = document.querySelector(".topbar");
-    var top = header && getComputedStyle(header).position === "sticky" ? header.getBoundingClientRect().bottom : 0;
+    var top = stickyTop(result);
     var bottom = window.innerHeight, pad = 8;
     var r = result.getBoundingClientRect();
     var lo = r.top, hi = r.bottom;
@@ -71,6 +70,24 @@
     if (lo - dy < top + pad) dy = lo - (top + pad);
     if (Math.abs(dy) > 1) window.scrollBy(0, dy);
   };
+  // The bottom edge of what stays on top while scrolling: the header and any [data-sticky] bar.
+  function stickyTop(except) {
+    var header = document.querySelector(".topbar");
+    var top = header && getComputedStyle(header).position === "sticky" ? header.getBoundingClientRect().bottom : 0;
+    var bars = document.querySelectorAll("[data-sticky]");
+    for (var i = 0; i < bars.length; i++) {
+      if (bars[i].contains(except) || getComputedStyle(bars[i]).position !== "sticky") continue;
+      top += bars[i].getBoundingClientRect().height;
+    }
+    return Math.max(0, top);
+  }
+  Playground.stickyTop = stickyTop;
+  function topbarHeight() {  // --topbar-h: where a sticky bar below the header sits
+    var header = document.querySelector(".topbar");
+    if (header) document.documentElement.style.setProperty("--topbar-h", header.getBoundingClientRect().height + "px");
+  }
+  window.addEventListener("resize", topbarHeight);
+  document.addEventListener("DOMContentLoaded", topbarHeight);
   var lastControl = null;
   document.addEventListener("htmx:beforeRequest", function (e) {
     var sub = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent && e.detail.requestConfig.triggeringEvent.submitter;

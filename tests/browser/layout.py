@@ -67,7 +67,10 @@ _SMALL_TARGETS_JS = """(min) => {
 
 _BOX_JS = """(el) => { const r = el.getBoundingClientRect();
   const header = document.querySelector('.topbar');
-  const top = header && getComputedStyle(header).position === 'sticky' ? header.getBoundingClientRect().bottom : 0;
+  let top = header && getComputedStyle(header).position === 'sticky' ? header.getBoundingClientRect().bottom : 0;
+  // a sticky bar ([data-sticky]) covers what scrolls under it, except itself and what it holds
+  for (const bar of document.querySelectorAll('[data-sticky]'))
+    if (!bar.contains(el) && getComputedStyle(bar).position === 'sticky') top = Math.max(top, bar.getBoundingClientRect().bottom);
   return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, headerBottom: Math.max(0, top),
           vh: innerHeight, vw: innerWidth}; }"""
 
