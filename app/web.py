@@ -8,6 +8,7 @@ right status code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -18,6 +19,7 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -33,9 +35,37 @@ BROWSER_COOKIE = "pg_browser"
 log = logging.getLogger("playground")
 
 
+@lru_cache(maxsize=512)
+def _file_hash(path: str, mtime_ns: int) -> str:
+    return hashlib.sha1((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(path: str) -> str:
+    """/static/<path>?v=<hash of its bytes>: a browser may keep it for a year (VersionedStatic),
+    and a changed file gets a new address."""
+    try:
+        mtime = (STATIC_DIR / path).stat().st_mtime_ns
+    except OSError:
+        return f"/static/{path}"
+    return f"/static/{path}?v={_file_hash(path, mtime)}"
+
+
+class VersionedStatic(StaticFiles):
+    """Static files; one asked for by its versioned address (?v=…) is cached as immutable, any
+    other is revalidated (ETag) so that a teacher's edit shows on the next load."""
+
+    async def get_response(self, path: str, scope):
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if versioned else "no-cache"
+        return response
+
+
 @lru_cache
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    t.env.globals["static"] = static_url
     t.env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
     t.env.filters["num"] = format_number
     return t

@@ -14,7 +14,7 @@
   }
 
   function ensureStyles() {
-    if (document.querySelector('link[href="/static/css/classroom.css"]')) return;
+    if (document.querySelector('link[href^="/static/css/classroom.css"]')) return;
     var link = document.createElement("link");
     link.rel = "stylesheet";
     link.href = "/static/css/classroom.css";
