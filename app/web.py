@@ -167,7 +167,8 @@ def describe_validation_error(error: dict, _: Translator) -> str:
     """One pydantic error in the learner's language: 「η」不能小於 0."""
     loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path")]
     field = ".".join(loc) or "?"
-    field = _(f"fields.{loc[0]}") + "".join(f"[{p}]" for p in loc[1:]) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
+    if loc and f"fields.{loc[0]}" in _catalogue_keys():
+        field = _(f"fields.{loc[0]}") + "".join(_position(_(f"fields.{loc[0]}"), p) for p in loc[1:])
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind in ("literal_error", "enum"):
@@ -177,10 +178,24 @@ def describe_validation_error(error: dict, _: Translator) -> str:
         problem = _(err.key, **err.params)
     elif kind in _PROBLEMS:
         key, limit = _PROBLEMS[kind]
-        problem = _(key, limit=ctx.get(limit, "")) if limit else _(key)
+        bound = ctx.get(limit, "")
+        if isinstance(bound, (int, float)):
+            bound = format_number(bound)  # "0", not "0.0"
+        problem = _(key, limit=bound) if limit else _(key)
     else:
         problem = _("errors.bad_value")
     return _("errors.field", field=field, problem=problem)
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _position(label: str, part: str) -> str:
+    """The n-th item of a list field as the page labels it: x₁ for x[0], "hidden layers #2" for [1]."""
+    if not part.isdigit():
+        return f"[{part}]"
+    n = str(int(part) + 1)
+    return n.translate(_SUBSCRIPTS) if label[-1:].isascii() and label[-1:].isalpha() else f" #{n}"
 
 
 def _catalogue_keys():
