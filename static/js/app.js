@@ -92,9 +92,11 @@
   document.addEventListener("htmx:beforeRequest", function (e) {
     var sub = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent && e.detail.requestConfig.triggeringEvent.submitter;
     var ev = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
-    var elt = sub || e.detail.elt;
-    if (!sub && ev && ev.type === "change") elt = null;  // typing a number: the page stays put
-    lastControl = elt && elt.closest && elt.closest("[data-reveal]") ? { id: elt.id, sel: elt.closest("[data-reveal]").getAttribute("data-reveal") } : null;
+    var elt = sub || (ev && ev.type === "change" && ev.target && ev.target.closest ? ev.target : e.detail.elt);
+    var host = elt && elt.closest && elt.closest("[data-reveal]");
+    // typing a number: the page stays put, unless the form asks (data-reveal-change: an error beside the field)
+    if (!sub && ev && ev.type === "change" && !(host && host.hasAttribute("data-reveal-change"))) host = null;
+    lastControl = host ? { id: elt.id, sel: host.getAttribute("data-reveal") } : null;
   });
   document.addEventListener("htmx:afterSettle", function () {
     if (!lastControl) return;
