@@ -93,6 +93,11 @@ def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_sta
             " return box.dataset.status !== 'queued' && (box.dataset.status !== 'running' || (line &&"
             " line.getAttribute('points').trim().split(' ').length >= 2)); }", timeout=150_000)
         assert page.locator("#progress-box").get_attribute("data-status") == "running", "finished before we saw it run"
+        # a 1-epoch job shows its progress within the epoch (batches), and the design it trains
+        percent = int(page.locator("#job-percent").inner_text().rstrip(" %"))
+        width = page.locator(".meter-fill").evaluate("m => m.getBoundingClientRect().width")
+        assert 0 < percent < 100 and width > 0, (percent, width)
+        assert "784 → 32 → 10" in page.locator("#job-design").inner_text()
         screenshot(page, "train-job-running")
         other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
         try:
