@@ -48,7 +48,14 @@ _SMALL_TARGETS_JS = """(min) => {
     if (!el || seen.has(el) || !visible(el)) return;
     seen.add(el);
     const r = el.getBoundingClientRect();
-    if (r.width < min - 0.5 || r.height < min - 0.5) small.push(`${name(el)} ${Math.round(r.width)}×${Math.round(r.height)}`);
+    let w = r.width, h = r.height;
+    // a ::before laid over the control with negative insets is part of its target (a 32-px ✕ that takes 44-px taps)
+    const b = getComputedStyle(el, '::before');
+    if (b.content !== 'none' && b.position === 'absolute') {
+      const out = side => Math.max(0, -(parseFloat(b[side]) || 0));
+      w += out('left') + out('right'); h += out('top') + out('bottom');
+    }
+    if (w < min - 0.5 || h < min - 0.5) small.push(`${name(el)} ${Math.round(r.width)}×${Math.round(r.height)}`);
   };
   const skip = el => el.closest('[hidden], .skip, .footer, .sr-only, [aria-hidden=true], .swagger-ui, svg');
   for (const el of document.querySelectorAll('button, select, input, textarea, a.button, a.pill, a.lab-link, [role=button], [data-tap]')) {
