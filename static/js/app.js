@@ -127,6 +127,12 @@
       if (errorTarget) { e.detail.target = document.querySelector(errorTarget); }
     }
   });
+  // A form the browser will not send (a number out of its field's range): say so at the field,
+  // instead of doing nothing.
+  document.addEventListener("htmx:validation:halted", function (e) {
+    var errors = e.detail && e.detail.errors;
+    if (errors && errors.length && errors[0].elt && errors[0].elt.reportValidity) errors[0].elt.reportValidity();
+  });
   function toast(text) {
     var t = document.getElementById("toast");
     if (!t) return;
