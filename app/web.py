@@ -8,6 +8,7 @@ right status code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -18,6 +19,7 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -36,9 +38,37 @@ DEFAULT_RETRY_AFTER_S = 10  # a 429 that names no wait of its own
 log = logging.getLogger("playground")
 
 
+@lru_cache(maxsize=512)
+def _file_hash(path: str, mtime_ns: int) -> str:
+    return hashlib.sha1((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(path: str) -> str:
+    """/static/<path>?v=<hash of its bytes>: a browser may keep it for a year (VersionedStatic),
+    and a changed file gets a new address."""
+    try:
+        mtime = (STATIC_DIR / path).stat().st_mtime_ns
+    except OSError:
+        return f"/static/{path}"
+    return f"/static/{path}?v={_file_hash(path, mtime)}"
+
+
+class VersionedStatic(StaticFiles):
+    """Static files; one asked for by its versioned address (?v=…) is cached as immutable, any
+    other is revalidated (ETag) so that a teacher's edit shows on the next load."""
+
+    async def get_response(self, path: str, scope):
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if versioned else "no-cache"
+        return response
+
+
 @lru_cache
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    t.env.globals["static"] = static_url
     t.env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
     t.env.filters["num"] = format_number
     return t
@@ -143,7 +173,8 @@ def describe_validation_error(error: dict, _: Translator) -> str:
     """One pydantic error in the learner's language: 「η」不能小於 0."""
     loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path", "cookie", "header")]
     field = ".".join(loc)
-    field = _(f"fields.{loc[0]}") + "".join(f"[{p}]" for p in loc[1:]) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
+    if loc and f"fields.{loc[0]}" in _catalogue_keys():
+        field = _(f"fields.{loc[0]}") + "".join(_position(_(f"fields.{loc[0]}"), p) for p in loc[1:])
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind in ("literal_error", "enum"):
@@ -153,12 +184,26 @@ def describe_validation_error(error: dict, _: Translator) -> str:
         problem = _(err.key, **err.params)
     elif kind in _PROBLEMS:
         key, limit = _PROBLEMS[kind]
-        problem = _(key, limit=ctx.get(limit, "")) if limit else _(key)
+        bound = ctx.get(limit, "")
+        if isinstance(bound, (int, float)):
+            bound = format_number(bound)  # "0", not "0.0"
+        problem = _(key, limit=bound) if limit else _(key)
     else:
         problem = _("errors.bad_value")
     if not field:  # the whole request (an empty body, a check across fields): no name to put in front
         return _("errors.whole", problem=problem)
     return _("errors.field", field=field, problem=problem)
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _position(label: str, part: str) -> str:
+    """The n-th item of a list field as the page labels it: x₁ for x[0], "hidden layers #2" for [1]."""
+    if not part.isdigit():
+        return f"[{part}]"
+    n = str(int(part) + 1)
+    return n.translate(_SUBSCRIPTS) if label[-1:].isascii() and label[-1:].isalpha() else f" #{n}"
 
 
 def _catalogue_keys():

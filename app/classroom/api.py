@@ -190,7 +190,7 @@ def student_texts(request: Request, ref: store.StudentRef) -> dict[str, str]:
     _ = translator(request)
     return {"badge": _("classroom.badge", code=ref.code, nickname=ref.nickname), "leave": _("classroom.leave"),
             "ended": _("classroom.ended_toast"), "removed": _("classroom.removed_toast"), "left": _("classroom.left_toast"),
-            "opening": _("classroom.opening")}
+            "opening": _("classroom.opening"), "dismiss": _("classroom.dismiss")}
 
 
 def leave_class(request: Request) -> bool:

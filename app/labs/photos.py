@@ -33,7 +33,7 @@ from app.labs import Lab
 from app.ml import photos as photo_ml
 from app.ml.registry import Manifest, ModelNotAvailable, ModelRegistry
 from app.uploads import read_upload
-from app.web import STATIC_DIR, UserError, describe_validation_error, render, translator
+from app.web import STATIC_DIR, UserError, describe_validation_error, render, static_url, translator
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -189,7 +189,7 @@ def page_context(request: Request, models: ModelRegistry, browser: str, model_id
     return {
         "model_id": model_id,
         "choices": [{"id": m.id, "title": m.title(lang), "builtin": m.builtin} for m in listed],
-        "gallery": [{"id": k, "title_key": v, "url": f"/static/gallery/{k}.jpg", "query": query_string(model_id, k)}
+        "gallery": [{"id": k, "title_key": v, "url": static_url(f"gallery/{k}.jpg"), "query": query_string(model_id, k)}
                     for k, v in GALLERY.items()],
         "max_mb": photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024),
         "strings": translator(request).many("photos.camera_denied", "photos.sending", "photos.shrunk", "app.offline"),

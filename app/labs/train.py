@@ -89,7 +89,14 @@ def form_design(form: DesignForm, where: str) -> TrainDesign:
 
 def design_context(request: Request, settings: Settings, form: DesignForm) -> dict[str, Any]:
     design = form_design(form, "query")
-    table = layer_table(design)
+    try:
+        table = layer_table(design)
+    except UserError as error:  # an impossible design (the image shrinks to nothing): the form stays
+        # usable, with the message beside the block that caused it and Train disabled
+        return {"form": form, "rows": form.rows(), "design": design, "table": [], "total_params": 0, "code": "",
+                "query": form_query(design), "max_parameters": settings.max_parameters, "too_big": False,
+                "presets": {name: form_query(d) for name, d in PRESETS.items()},
+                "design_error": translator(request)(error.key, **error.params), "error_layer": error.params.get("layer", "")}
     total = table_parameters(table)
     return {
         "form": form, "rows": form.rows(), "design": design, "table": table,

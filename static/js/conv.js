@@ -26,6 +26,16 @@
     form.elements[cell.dataset.grid].value = serialise(form, cell.dataset.grid);
   });
 
+  // An emptied cell is 0, and the page says so (it does not just ignore the cell).
+  var emptyNote = false;
+  document.addEventListener("change", function (e) {
+    var cell = e.target;
+    if (!cell.dataset || !cell.dataset.grid || cell.value.trim() !== "") return;
+    cell.value = "0";
+    if (cell.form) cell.form.elements[cell.dataset.grid].value = serialise(cell.form, cell.dataset.grid);
+    emptyNote = true;
+  }, true);
+
   function setPlayLabel(playing) {
     var button = document.getElementById("conv-play");
     var host = stage();
@@ -59,7 +69,17 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "conv-stage") setPlayLabel(!!timer);
+    if (e.detail.target && e.detail.target.id === "conv-stage") {
+      setPlayLabel(!!timer);
+      var errors = document.getElementById("conv-errors");
+      if (emptyNote && errors) {
+        var p = document.createElement("p");
+        p.className = "notice";
+        p.textContent = stage().dataset.emptyCell;
+        errors.appendChild(p);
+      }
+      emptyNote = false;
+    }
   });
   document.addEventListener("htmx:responseError", stop);
 

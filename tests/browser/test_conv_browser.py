@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.browser.layout import LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_shows, assert_tap_targets, layout_page
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -86,3 +87,32 @@ def test_phone_touch_presets_and_step(phone_page, live_server):
     assert page.locator("#conv-relu .cell.clipped").count() == 12  # ReLU turns the −3s into 0
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     screenshot(page, "conv-vline-phone-zh-TW")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_next_and_the_nine_products_are_on_screen_together(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/conv")
+        assert_fits_360(page)
+        assert_tap_targets(page)  # the image's cells too: each at least 44 px at 390
+        for _ in range(2):
+            assert_tap_shows(page, "#conv-next", "#conv-products", shot="conv-next")
+            if screen.projector:  # the projector shows the board too; a phone has it right below
+                assert_on_screen(page, "#conv-board .cell.now")
+
+
+def test_honest_words_for_stride_2_a_huge_bias_and_an_empty_cell(page, live_server):
+    page.goto(live_server.url + "/conv?padding=same&stride=2")
+    same = page.locator("label.choice", has_text="same").inner_text()
+    assert "4×4" in same and "一圈" not in same, same  # one-sided zeros, and the board is 4×4, not 8×8
+    page.locator("#conv-bias").fill("5000")
+    page.locator("#conv-bias").press("Enter")
+    page.wait_for_selector("#conv-errors .error-box")
+    assert "1000" in page.locator("#conv-errors").inner_text()  # out of range: said, not ignored
+    page.goto(live_server.url + "/conv")
+    page.locator("#img-0-0").fill("")
+    page.locator("#img-0-0").press("Tab")
+    page.wait_for_selector("#conv-errors .notice")
+    assert page.locator("#img-0-0").input_value() == "0"
+    assert "0" in page.locator("#conv-errors .notice").inner_text()

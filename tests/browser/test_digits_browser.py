@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.layout import (LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_targets, layout_page,
+                                  page_shot)
 from tests.conftest import new_context, screenshot
 
 pytestmark = pytest.mark.browser
@@ -292,3 +294,24 @@ def test_switching_models_mid_drawing_gets_the_new_cards_then_goes_live_again(br
         assert "vs=none" in ink_requests(page)[-1]["url"]
     finally:
         close(context)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_the_pad_and_its_answer_are_on_screen_together(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/digits")
+        page.wait_for_selector("#digits-lab.ready")
+        assert_fits_360(page)
+        assert_tap_targets(page)
+        (draw_with_finger if screen.touch else draw_with_mouse)(page, SEVEN)
+        wait_for_answer(page, 7)
+        page_shot(page, "digits-answer")
+        assert_on_screen(page, "#digit-pad canvas", "#digits-quick .digits-quick-item.main b")
+        assert_tap_targets(page)
+        if screen.projector:  # "show all the numbers" reads from the back row: ≥ 14 px a number
+            page.locator(".digits-numbers-toggle").first.click()
+            page.wait_for_timeout(300)
+            height = page.locator("svg.digits-grid .numbers text").first.evaluate("t => t.getBoundingClientRect().height")
+            page_shot(page, "digits-numbers")
+            assert height >= 14, f"numbers {height:.1f} px high"

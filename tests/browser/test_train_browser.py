@@ -6,10 +6,13 @@ and job pages at 390 px and 1920 px in both languages go to test-artifacts/scree
 from __future__ import annotations
 
 import pytest
+from urllib.parse import parse_qs, urlsplit
 
 from app.labs.train_form import form_query
 from app.ml.design import TrainDesign
 from tests.browser.test_digits_browser import SEVEN, draw_with_mouse
+from tests.browser.layout import (LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_targets, layout_page,
+                                  page_shot, settle)
 from tests.conftest import LiveServer, new_context, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -90,6 +93,11 @@ def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_sta
             " return box.dataset.status !== 'queued' && (box.dataset.status !== 'running' || (line &&"
             " line.getAttribute('points').trim().split(' ').length >= 2)); }", timeout=150_000)
         assert page.locator("#progress-box").get_attribute("data-status") == "running", "finished before we saw it run"
+        # a 1-epoch job shows its progress within the epoch (batches), and the design it trains
+        percent = int(page.locator("#job-percent").inner_text().rstrip(" %"))
+        width = page.locator(".meter-fill").evaluate("m => m.getBoundingClientRect().width")
+        assert 0 < percent < 100 and width > 0, (percent, width)
+        assert "784 → 32 → 10" in page.locator("#job-design").inner_text()
         screenshot(page, "train-job-running")
         other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
         try:
@@ -169,3 +177,30 @@ def test_the_limit_message_and_the_cancel_button(browser, server):
             assert page.locator("#cancel-button").count() == 0
     finally:
         close(context)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_an_impossible_cnn_shows_its_error_beside_the_field(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/train?architecture=cnn&blocks=2&kernel=7&kernel=7&padding=valid&padding=valid"
+                  "&pool=3&pool=0&loss=categorical_crossentropy")
+        assert_fits_360(page)
+        assert_tap_targets(page)
+        # the loss select is wide enough for its longest name (not cut off)
+        fits = page.locator("#loss").evaluate("""s => { const c = document.createElement('canvas').getContext('2d');
+            const st = getComputedStyle(s); c.font = st.fontSize + ' ' + st.fontFamily;
+            return c.measureText(s.options[s.selectedIndex].text).width + 40 <= s.clientWidth; }""")
+        assert fits, "the loss select cuts categorical_crossentropy off"
+        page.locator("#pool2").scroll_into_view_if_needed()
+        page.locator("#pool2").select_option("2")  # 1×1 pooled 2×2: nothing left
+        page.wait_for_selector("#design-error")
+        settle(page)
+        page_shot(page, "train-impossible")
+        assert_on_screen(page, "#pool2", "#design-error")
+        assert "pool2" in page.locator("#design-error").inner_text()
+        assert page.locator("#train-button").is_disabled()
+        assert parse_qs(urlsplit(page.url).query)["pool"] == ["3", "2"]  # the address follows the form
+        page.locator("#pool2").select_option("0")  # and back: the page is usable again
+        page.wait_for_selector("#layer-table")
+        assert page.locator("#train-button").is_enabled()

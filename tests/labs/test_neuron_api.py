@@ -43,7 +43,7 @@ def test_api_nan_and_infinity_are_rejected(client):
     r = client.post("/api/neuron", content=b'{"x": [NaN, 3], "w": [1, Infinity], "b": 1}',
                     headers={"content-type": "application/json", **EN})
     assert r.status_code == 422
-    assert "finite" in r.json()["detail"] and "inputs x[0]" in r.json()["detail"]
+    assert "finite" in r.json()["detail"] and "inputs x₁" in r.json()["detail"]  # as the page labels it, not x[0]
 
 
 def test_api_is_documented(client):
@@ -95,4 +95,4 @@ def test_a_bad_address_opens_the_lab_with_the_error_inline(client):
     r = client.get("/neuron?x=1&x=abc&w=1&w=2&b=1")
     assert r.status_code == 422
     assert 'id="neuron-form"' in r.text  # the lab is there, with the lecture's example…
-    assert 'class="error-box"' in r.text and "「輸入 x[1]」不是數字" in r.text  # …and what was wrong
+    assert 'class="error-box"' in r.text and "「輸入 x₂」不是數字" in r.text  # …and what was wrong
