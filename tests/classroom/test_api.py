@@ -111,7 +111,7 @@ def test_the_wall_shows_drawings_with_what_the_network_read(client, settings):
     assert view["tiles"][0]["nickname"] == "小美" and view["tiles"][0]["prediction"] == read
     assert view["tiles"][0]["png"].startswith("data:image/png;base64,")
     html = client.get(f"/classroom/{code}/view/digits", headers={**AS_TEACHER, "accept-language": "en"}).text
-    assert "The network read" in html and "小美" in html
+    assert "the network read" in html and "小美" in html  # says what it measures: read as the digit asked
 
 
 def test_removing_a_student_deletes_them_and_their_results(client, settings):
