@@ -1,0 +1,337 @@
+"""A pack of same-shaped training jobs trained as one program (JAX backend; HFTA's idea).
+
+When a lecture hall of students trains the same network with their own learning rates, every
+job is the same computation with different numbers. Instead of one program per job (each paying
+Keras's per-step overhead and its own compile), the pack stacks the M members' weights and
+optimizer states along a new first axis and runs ONE jit-compiled step for all of them:
+
+    member_step(w, opt, x, y)  = one Keras training step of one network     (stateless_call +
+                                                                             optimizer.stateless_apply)
+    pack_step = jax.vmap(member_step)                                        w: [M, …], x: [M, B, …]
+
+Each member keeps what makes it itself: its initial weights (built by Keras from its own seed,
+as a solo job builds them), its own learning rate (the optimizer's `learning_rate` variable is
+part of the stacked optimizer state, so Keras's own SGD/Adam update runs with each member's η),
+its own data order (the permutation a solo `model.fit` draws from its seed), its own epochs
+(a member whose epochs are done leaves the pack at the end of that epoch and its job completes
+then), its own cancel, progress, checkpoint, test result and `.keras` file.
+
+Which jobs can share a pack (`pack_key`): same dataset, architecture, layer sizes, activation,
+loss, optimizer kind, batch size and training subset. Learning rate, seed and epochs may differ.
+
+    run_train_pack(settings, members, finish)   the packed "train" kind (app/jobs/kinds.py PACKS)
+
+Pure Keras 3 + jax.numpy; no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from app.ml.design import TrainDesign
+from app.ml.training import (CHECKPOINT, MODEL_FILE, build_model, compile_model, load_model_bytes, manifest_for,
+                             metrics_from_probabilities, model_bytes, steps_per_execution, training_data)
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVAL_ROWS = 65_536  # members × images per evaluation call: bounds the activations' memory
+SHAPE_FIELDS = ("dataset", "architecture", "activation", "loss", "optimizer", "batch_size", "train_subset")
+
+
+def pack_key(params: dict[str, Any]) -> str | None:
+    """Jobs with the same key train as one program; None: this job trains alone."""
+    try:
+        design = TrainDesign.model_validate(params)
+    except Exception:
+        return None
+    shape: dict[str, Any] = {name: getattr(design, name) for name in SHAPE_FIELDS}
+    if design.architecture == "cnn":
+        shape["conv_blocks"] = [b.model_dump() for b in design.conv_blocks]
+        shape["dense_layers"] = design.dense_layers
+    else:
+        shape["hidden_layers"] = design.hidden_layers
+    return json.dumps(shape, sort_keys=True)
+
+
+@dataclass
+class Member:
+    """One job of the pack: its design, its reporter (app/jobs/progress.py) and where it stands."""
+
+    job_id: str
+    design: TrainDesign
+    reporter: Any
+    epoch: int = 0  # epochs done
+    order: np.random.RandomState = field(init=False)
+    done: bool = False  # finished, cancelled or failed: no longer in the program
+
+    def __post_init__(self):
+        # model.fit (JAX backend) draws each epoch's order with np.random.permutation after
+        # keras.utils.set_random_seed(seed): the same stream, one per member. fit's first draw
+        # goes to an iterator that only looks at the data; epoch 1 trains on the second.
+        self.order = np.random.RandomState(self.design.seed)
+        self._first_draw = True
+
+    def permutation(self, n: int) -> np.ndarray:
+        """The order of the next epoch's training digits, as model.fit would draw it."""
+        if self._first_draw:
+            self._first_draw = False
+            self.order.permutation(n)
+        return self.order.permutation(n)
+
+
+def make_optimizer(design: TrainDesign):
+    import keras
+
+    return (keras.optimizers.SGD(learning_rate=design.learning_rate) if design.optimizer == "sgd"
+            else keras.optimizers.Adam(learning_rate=design.learning_rate))
+
+
+def initial_state(design: TrainDesign, checkpoint: bytes | None) -> tuple[list, list, int]:
+    """(trainable values, optimizer variable values, epochs done) of one member, as numpy arrays:
+    from its checkpoint when a worker died, else a fresh model built from its seed like a solo job's."""
+    if checkpoint is not None:
+        model = load_model_bytes(checkpoint)
+        optimizer = model.optimizer
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        return ([np.asarray(v.value) for v in model.trainable_variables],
+                [np.asarray(v.value) for v in optimizer.variables], -1)
+    model = build_model(design)
+    optimizer = make_optimizer(design)
+    optimizer.build(model.trainable_variables)
+    return [np.asarray(v.value) for v in model.trainable_variables], [np.asarray(v.value) for v in optimizer.variables], 0
+
+
+class PackProgram:
+    """The compiled programs of one pack shape: a chunk of training steps, and evaluation."""
+
+    def __init__(self, design: TrainDesign):
+        import jax
+        import jax.numpy as jnp
+        import keras
+
+        self.model = build_model(design)  # the template: shapes and the forward pass, no weights of its own
+        self.optimizer = make_optimizer(design)
+        self.optimizer.build(self.model.trainable_variables)
+        self.non_trainable = [v.value for v in self.model.non_trainable_variables]
+        loss_fn = keras.losses.get(design.loss)
+        model, optimizer, non_trainable = self.model, self.optimizer, self.non_trainable
+
+        def member_loss(w, x, y):
+            y_pred, _ = model.stateless_call(w, non_trainable, x, training=True)
+            return jnp.mean(loss_fn(y, y_pred)), y_pred
+
+        grad = jax.value_and_grad(member_loss, has_aux=True)
+
+        def member_step(w, opt, x, y):
+            """One Keras training step of one network: dL/dw, then the optimizer's update."""
+            (loss, y_pred), g = grad(w, x, y)
+            w, opt = optimizer.stateless_apply(opt, g, w)
+            correct = jnp.sum(jnp.argmax(y_pred, axis=-1) == jnp.argmax(y, axis=-1))
+            return w, opt, loss, correct
+
+        pack_step = jax.vmap(member_step)
+
+        def chunk(w, opt, x_all, y_all, idx):
+            """idx [steps, M, B]: each member's own batch indices, step after step (one device call)."""
+            def body(carry, idx_s):
+                w, opt = carry
+                w, opt, loss, correct = pack_step(w, opt, x_all[idx_s], y_all[idx_s])
+                return (w, opt), (loss, correct)
+
+            (w, opt), (loss, correct) = jax.lax.scan(body, (w, opt), idx)
+            batch = idx.shape[-1]
+            return w, opt, jnp.sum(loss, axis=0) * batch, jnp.sum(correct, axis=0)
+
+        def member_probs(w, x):
+            y_pred, _ = model.stateless_call(w, non_trainable, x, training=False)
+            return y_pred
+
+        self.chunk = jax.jit(chunk, donate_argnums=(0, 1))
+        self.probs = jax.jit(jax.vmap(member_probs, in_axes=(0, None)))  # the same images for every member
+        self.loss_fn = loss_fn
+
+    def probabilities(self, w, x: np.ndarray) -> np.ndarray:
+        """[M, n, 10] softmax outputs of every member on the same images."""
+        import jax
+
+        members = int(jax.tree.leaves(w)[0].shape[0])
+        rows = max(100, EVAL_ROWS // members)
+        return np.concatenate([np.asarray(self.probs(w, x[i:i + rows])) for i in range(0, len(x), rows)], axis=1)
+
+
+def _stack(arrays: list[list[np.ndarray]]):
+    import jax.numpy as jnp
+
+    return [jnp.stack([a[i] for a in arrays]) for i in range(len(arrays[0]))]
+
+
+def _take(stacked: list, keep: list[int]):
+    import jax.numpy as jnp
+
+    index = jnp.asarray(keep)
+    return [jnp.take(a, index, axis=0) for a in stacked]
+
+
+def member_model_bytes(program: PackProgram, design: TrainDesign, steps: int, w: list, opt: list) -> bytes:
+    """One member as a compiled Keras model with its optimizer state: the same .keras file a solo
+    job saves (its checkpoint, and its final model for the digit lab)."""
+    model = program.model
+    compile_model(model, design, steps, optimizer=make_optimizer(design))
+    model.optimizer.build(model.trainable_variables)
+    for v, value in zip(model.trainable_variables, w):
+        v.assign(value)
+    for v, value in zip(model.optimizer.variables, opt):
+        v.assign(value)
+    return model_bytes(model)
+
+
+def _val_logs(program: PackProgram, w, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Validation loss and accuracy per member, as model.fit's validation_data reports them."""
+    import keras
+
+    probs = program.probabilities(w, data["x_val"])
+    y = data["y_val"]
+    loss = np.asarray(keras.ops.mean(program.loss_fn(np.broadcast_to(y, probs.shape), probs), axis=-1))
+    accuracy = (probs.argmax(-1) == y.argmax(-1)[None]).mean(axis=-1)
+    return loss, accuracy
+
+
+def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], finish: Callable[..., None]) -> None:
+    """The packed "train" kind: members are (job_id, params, reporter) of same-shaped jobs
+    (equal pack_key). finish(job_id, result=…) / finish(job_id, error=exc) records each job as
+    soon as it is done; a job that is cancelled or runs past its timeout gets finish(job_id, result={})."""
+    import jax.numpy as jnp
+
+    pack = [Member(job_id, TrainDesign.model_validate(params), reporter) for job_id, params, reporter in members]
+    first = pack[0].design
+    for m in pack:
+        m.reporter.progress["packed"] = len(pack)
+        m.reporter.stage("loading")
+    data = training_data(settings, first)  # JobFailed("jobs.error_no_mnist") fails every member alike
+    n = len(data["x_train"])
+    batch = first.batch_size
+    steps = -(-n // batch)
+    full_steps, rest = divmod(n, batch)
+    per_call = steps_per_execution(steps)
+
+    weights, opt_values = [], []
+    for m in pack:
+        m.reporter.stage("compiling")
+        stored = m.reporter.load_file(CHECKPOINT)
+        w, opt, epoch = initial_state(m.design, stored[0] if stored else None)
+        if epoch < 0:  # a worker died: carry on from the last completed epoch, with the same data order
+            epoch = int(stored[1]["epoch"])
+            m.reporter.progress["history"] = stored[1].get("history", [])
+            m.reporter.progress["batches"] = [b for b in m.reporter.progress.get("batches", []) if b["x"] <= epoch]
+            m.reporter.progress["epoch"] = epoch
+            m.reporter.progress["resumed_from"] = epoch
+        for _ in range(epoch):
+            m.permutation(n)
+        m.epoch = epoch
+        weights.append(w)
+        opt_values.append(opt)
+    program = PackProgram(first)
+    w, opt = _stack(weights), _stack(opt_values)
+    x_all, y_all = jnp.asarray(data["x_train"]), jnp.asarray(data["y_train"])
+    live = [m for m in pack]  # the members in the program, in stack order
+    for m in live:
+        m.reporter.begin_training(m.design.epochs, steps)
+    flush = getattr(pack[0].reporter, "flush_pack", None)  # one database write for the whole pack
+
+    def stopped(m: Member) -> bool:
+        return m.reporter.cancelled() or m.reporter.timed_out()
+
+    while True:
+        keep = [i for i, m in enumerate(live) if not m.done and m.epoch < m.design.epochs]
+        if not keep:
+            break
+        if len(keep) < len(live):  # members done or stopped leave the program
+            w, opt = _take(w, keep), _take(opt, keep)
+            live = [live[i] for i in keep]
+        started = time.monotonic()
+        order = np.stack([m.permutation(n) for m in live], axis=1)  # [n, M]
+        loss_sum = np.zeros(len(live))
+        correct = np.zeros(len(live))
+        seen = 0
+        step = 0
+        while step < steps:
+            k = min(per_call, full_steps - step) if step < full_steps else 1
+            size = batch if step < full_steps else rest
+            start = step * batch
+            idx = order[start:start + k * size].reshape(k, size, len(live)).transpose(0, 2, 1)
+            w, opt, l_sum, c_sum = program.chunk(w, opt, x_all, y_all, jnp.asarray(idx, dtype=jnp.int32))
+            loss_sum += np.asarray(l_sum)
+            correct += np.asarray(c_sum)
+            seen += k * size
+            step += k
+            for i, m in enumerate(live):
+                if m.done:
+                    continue
+                if stopped(m):
+                    m.done = True  # its numbers in the program are ignored from now on
+                    finish(m.job_id, result={})
+                elif step < steps:
+                    m.reporter.batch(m.epoch + step / steps, {"loss": loss_sum[i] / seen, "accuracy": correct[i] / seen})
+            if flush:
+                flush()
+            if all(m.done for m in live):
+                break
+        if all(m.done for m in live):
+            continue
+        val_loss, val_accuracy = _val_logs(program, w, data)
+        seconds = time.monotonic() - started
+        ending = []
+        for i, m in enumerate(live):
+            if m.done:
+                continue
+            m.epoch += 1
+            logs = {"loss": loss_sum[i] / seen, "accuracy": correct[i] / seen,
+                    "val_loss": val_loss[i], "val_accuracy": val_accuracy[i]}
+            m.reporter.batch(float(m.epoch), logs)
+            m.reporter.epoch(m.epoch, logs, seconds)
+            if m.epoch >= m.design.epochs:
+                ending.append(i)
+            else:
+                history = [h for h in m.reporter.progress.get("history", []) if h["epoch"] <= m.epoch]
+                m.reporter.save_file(CHECKPOINT, member_model_bytes(program, m.design, steps, _row(w, i), _row(opt, i)),
+                                     {"epoch": m.epoch, "history": history})
+        if ending:
+            _finish_members(program, data, steps, w, opt, [(i, live[i]) for i in ending], finish)
+        if flush:
+            flush()
+
+
+def _row(stacked: list, i: int) -> list[np.ndarray]:
+    return [np.asarray(a[i]) for a in stacked]
+
+
+def _finish_members(program: PackProgram, data, steps: int, w, opt, ending: list[tuple[int, Member]], finish) -> None:
+    """Members whose last epoch just ended: test them together, then each gets its own result and model."""
+    import jax.numpy as jnp
+
+    rows = [i for i, _ in ending]
+    index = jnp.asarray(rows)
+    probs = program.probabilities([jnp.take(a, index, axis=0) for a in w], data["x_test"])
+    for k, (i, m) in enumerate(ending):
+        m.done = True
+        try:
+            m.reporter.stage("testing")
+            metrics = metrics_from_probabilities(probs[k], data["y_test"])
+            manifest = manifest_for(m.job_id, m.reporter.owner, m.design, {"test_accuracy": metrics["test_accuracy"]})
+            m.reporter.save_file(MODEL_FILE, member_model_bytes(program, m.design, steps, _row(w, i), _row(opt, i)),
+                                 {"model_id": manifest["id"]})
+            m.reporter.delete_file(CHECKPOINT)
+            result = {**metrics, "parameters": int(program.model.count_params()), "manifest": manifest,
+                      "history": m.reporter.progress.get("history", [])}
+        except Exception as exc:  # this member fails; the others go on
+            finish(m.job_id, error=exc)
+            continue
+        finish(m.job_id, result=result)
