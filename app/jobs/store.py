@@ -28,6 +28,14 @@ def get_job(settings: Settings, job_id: str) -> Job | None:
         return s.get(Job, job_id)
 
 
+def cancel_requested(settings: Settings, job_ids: list[str]) -> set[str]:
+    """Which of these jobs a learner has cancelled (or that are gone): one query for a whole pack."""
+    with session_scope(settings.database_url_resolved) as s:
+        rows = s.execute(select(Job.id, Job.cancel_requested).where(Job.id.in_(job_ids))).all()
+    present = {job_id: flag for job_id, flag in rows}
+    return {job_id for job_id in job_ids if present.get(job_id, True)}
+
+
 def worker_seen(settings: Settings, name: str, backend: str, device: str) -> None:
     """A worker's "I am here" (its housekeeping thread); workers gone for a day are forgotten."""
     now = utcnow()

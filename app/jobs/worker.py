@@ -1,6 +1,6 @@
 """The worker process: `playground worker [--backend jax] [--device 0]`.
 
-It runs huey's consumer (one job at a time: one GPU, one job), a housekeeping thread that
+It runs huey's consumer (one job, or one pack of same-shaped jobs, at a time: app/jobs/packing.py), a housekeeping thread that
 recovers jobs of dead workers (recovery.reap_stale), and loads Keras before the first job so a
 learner's job is not charged for the import. `playground serve` starts local ones with
 start_local_workers(); on a GPU host start one per GPU:
@@ -11,6 +11,7 @@ start_local_workers(); on a GPU host start one per GPU:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import subprocess
@@ -34,10 +35,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def local_backend() -> str | None:
+    """JAX where it is installed (it trains a class's same-shaped jobs as packs: app/jobs/packing.py),
+    unless KERAS_BACKEND says otherwise; None: Keras's own default."""
+    if os.environ.get("KERAS_BACKEND"):
+        return None
+    return "jax" if importlib.util.find_spec("jax") is not None else None
+
+
 def start_local_workers(settings: Settings, n: int) -> list[subprocess.Popen]:
     """n worker processes on this machine, with the same settings as the caller."""
     env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
-    return [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env) for _ in range(n)]
+    backend = local_backend()
+    args = ["--backend", backend] if backend else []
+    return [subprocess.Popen([sys.executable, "-m", "app.cli", "worker", *args], env=env) for _ in range(n)]
 
 
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:

@@ -244,7 +244,8 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
     live = [m for m in pack]  # the members in the program, in stack order
     for m in live:
         m.reporter.begin_training(m.design.epochs, steps)
-    flush = getattr(pack[0].reporter, "flush_pack", None)  # one database write for the whole pack
+    flush = pack[0].reporter.flush  # in a pack: one database write for every member's progress
+    flush()
 
     def stopped(m: Member) -> bool:
         return m.reporter.cancelled() or m.reporter.timed_out()
@@ -280,8 +281,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
                     finish(m.job_id, result={})
                 elif step < steps:
                     m.reporter.batch(m.epoch + step / steps, {"loss": loss_sum[i] / seen, "accuracy": correct[i] / seen})
-            if flush:
-                flush()
+            flush()
             if all(m.done for m in live):
                 break
         if all(m.done for m in live):
@@ -305,8 +305,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
                                      {"epoch": m.epoch, "history": history})
         if ending:
             _finish_members(program, data, steps, w, opt, [(i, live[i]) for i in ending], finish)
-        if flush:
-            flush()
+        flush()
 
 
 def _row(stacked: list, i: int) -> list[np.ndarray]:
