@@ -167,6 +167,25 @@ class PackProgram:
         return np.concatenate([np.asarray(self.probs(w, x[i:i + rows])) for i in range(0, len(x), rows)], axis=1)
 
 
+class Timing:
+    """How long the pack's device calls take: the first of each pack size includes its compile."""
+
+    def __init__(self):
+        self.first: dict[int, float] = {}  # pack size → seconds of its first call (compile + run)
+        self.per_step: list[float] = []  # seconds per step of the later calls
+
+    def chunk(self, members: int, steps: int, seconds: float) -> None:
+        if members not in self.first:
+            self.first[members] = seconds
+        else:
+            self.per_step.append(seconds / steps)
+
+    def summary(self) -> dict[str, Any]:
+        step = float(np.median(self.per_step)) if self.per_step else None
+        return {"members": max(self.first, default=0), "first_call_s": round(sum(self.first.values()), 3),
+                "step_ms": round(step * 1000, 3) if step else None}
+
+
 def _stack(arrays: list[list[np.ndarray]]):
     import jax.numpy as jnp
 
@@ -239,6 +258,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
         weights.append(w)
         opt_values.append(opt)
     program = PackProgram(first)
+    timing = Timing()
     w, opt = _stack(weights), _stack(opt_values)
     x_all, y_all = jnp.asarray(data["x_train"]), jnp.asarray(data["y_train"])
     live = [m for m in pack]  # the members in the program, in stack order
@@ -268,8 +288,10 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
             size = batch if step < full_steps else rest
             start = step * batch
             idx = order[start:start + k * size].reshape(k, size, len(live)).transpose(0, 2, 1)
+            t0 = time.perf_counter()
             w, opt, l_sum, c_sum = program.chunk(w, opt, x_all, y_all, jnp.asarray(idx, dtype=jnp.int32))
             loss_sum += np.asarray(l_sum)
+            timing.chunk(len(live), k, time.perf_counter() - t0)
             correct += np.asarray(c_sum)
             seen += k * size
             step += k
@@ -296,6 +318,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
             logs = {"loss": loss_sum[i] / seen, "accuracy": correct[i] / seen,
                     "val_loss": val_loss[i], "val_accuracy": val_accuracy[i]}
             m.reporter.batch(float(m.epoch), logs)
+            m.reporter.progress["pack_timing"] = timing.summary()
             m.reporter.epoch(m.epoch, logs, seconds)
             if m.epoch >= m.design.epochs:
                 ending.append(i)
