@@ -115,6 +115,8 @@ def main() -> int:
                  f"{t.get('first_call_s')} s" if t else "")
               + f"; test accuracy {min(r['acc']):.3f}–{max(r['acc']):.3f}; load {r['load'][0]} → {r['load'][1]}",
               flush=True)
+        if t:
+            print(f"        pack timing (seconds, up to the last epoch's end): {t}", flush=True)
     if "packed" in results and "serial" in results:
         p, s = results["packed"], results["serial"]
         print(f"\nratio serial / packed = {s['wall_s'] / p['wall_s']:.2f}× (target ≥ 3× for N=32 on a CPU)")

@@ -173,6 +173,14 @@ class Timing:
     def __init__(self):
         self.first: dict[int, float] = {}  # pack size → seconds of its first call (compile + run)
         self.per_step: list[float] = []  # seconds per step of the later calls
+        self.phases: dict[str, float] = {}  # setup, validation, checkpoints, finishing: seconds in all
+        self._t = time.perf_counter()
+
+    def phase(self, name: str) -> None:
+        """The time since the last mark goes to `name`."""
+        now = time.perf_counter()
+        self.phases[name] = self.phases.get(name, 0.0) + now - self._t
+        self._t = now
 
     def chunk(self, members: int, steps: int, seconds: float) -> None:
         if members not in self.first:
@@ -183,20 +191,26 @@ class Timing:
     def summary(self) -> dict[str, Any]:
         step = float(np.median(self.per_step)) if self.per_step else None
         return {"members": max(self.first, default=0), "first_call_s": round(sum(self.first.values()), 3),
-                "step_ms": round(step * 1000, 3) if step else None}
+                "step_ms": round(step * 1000, 3) if step else None,
+                **{f"{name}_s": round(t, 3) for name, t in self.phases.items()}}
 
 
 def _stack(arrays: list[list[np.ndarray]]):
+    """Members' values → one array per variable with the members on axis 0 (host-side, no JAX op)."""
     import jax.numpy as jnp
 
-    return [jnp.stack([a[i] for a in arrays]) for i in range(len(arrays[0]))]
+    return [jnp.asarray(np.stack([a[i] for a in arrays])) for i in range(len(arrays[0]))]
 
 
 def _take(stacked: list, keep: list[int]):
     import jax.numpy as jnp
 
-    index = jnp.asarray(keep)
-    return [jnp.take(a, index, axis=0) for a in stacked]
+    return [jnp.asarray(np.asarray(a)[keep]) for a in stacked]
+
+
+def _host(stacked: list) -> list[np.ndarray]:
+    """The stacked values copied to the host once, to slice each member's out of them."""
+    return [np.asarray(a) for a in stacked]
 
 
 def member_model_bytes(program: PackProgram, design: TrainDesign, steps: int, w: list, opt: list) -> bytes:
@@ -229,6 +243,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
     soon as it is done; a job that is cancelled or runs past its timeout gets finish(job_id, result={})."""
     import jax.numpy as jnp
 
+    timing = Timing()
     pack = [Member(job_id, TrainDesign.model_validate(params), reporter) for job_id, params, reporter in members]
     first = pack[0].design
     for m in pack:
@@ -258,7 +273,6 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
         weights.append(w)
         opt_values.append(opt)
     program = PackProgram(first)
-    timing = Timing()
     w, opt = _stack(weights), _stack(opt_values)
     x_all, y_all = jnp.asarray(data["x_train"]), jnp.asarray(data["y_train"])
     live = [m for m in pack]  # the members in the program, in stack order
@@ -266,6 +280,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
         m.reporter.begin_training(m.design.epochs, steps)
     flush = pack[0].reporter.flush  # in a pack: one database write for every member's progress
     flush()
+    timing.phase("setup")
 
     def stopped(m: Member) -> bool:
         return m.reporter.cancelled() or m.reporter.timed_out()
@@ -288,10 +303,11 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
             size = batch if step < full_steps else rest
             start = step * batch
             idx = order[start:start + k * size].reshape(k, size, len(live)).transpose(0, 2, 1)
-            t0 = time.perf_counter()
+            timing.phase("progress")
             w, opt, l_sum, c_sum = program.chunk(w, opt, x_all, y_all, jnp.asarray(idx, dtype=jnp.int32))
             loss_sum += np.asarray(l_sum)
-            timing.chunk(len(live), k, time.perf_counter() - t0)
+            timing.chunk(len(live), k, time.perf_counter() - timing._t)
+            timing.phase("steps")
             correct += np.asarray(c_sum)
             seen += k * size
             step += k
@@ -308,9 +324,12 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
                 break
         if all(m.done for m in live):
             continue
+        timing.phase("progress")
         val_loss, val_accuracy = _val_logs(program, w, data)
+        timing.phase("validation")
         seconds = time.monotonic() - started
         ending = []
+        host = None  # the pack's values on the host, copied when a member needs its own file
         for i, m in enumerate(live):
             if m.done:
                 continue
@@ -323,16 +342,22 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
             if m.epoch >= m.design.epochs:
                 ending.append(i)
             else:
+                if host is None:
+                    host = _host(w), _host(opt)
                 history = [h for h in m.reporter.progress.get("history", []) if h["epoch"] <= m.epoch]
-                m.reporter.save_file(CHECKPOINT, member_model_bytes(program, m.design, steps, _row(w, i), _row(opt, i)),
+                m.reporter.save_file(CHECKPOINT, member_model_bytes(program, m.design, steps, _row(host[0], i),
+                                                                    _row(host[1], i)),
                                      {"epoch": m.epoch, "history": history})
+        timing.phase("checkpoints")
         if ending:
             _finish_members(program, data, steps, w, opt, [(i, live[i]) for i in ending], finish)
         flush()
+        timing.phase("finishing")
+    log.info("pack of %d: %s", len(pack), timing.summary())
 
 
-def _row(stacked: list, i: int) -> list[np.ndarray]:
-    return [np.asarray(a[i]) for a in stacked]
+def _row(host: list[np.ndarray], i: int) -> list[np.ndarray]:
+    return [a[i] for a in host]
 
 
 def _finish_members(program: PackProgram, data, steps: int, w, opt, ending: list[tuple[int, Member]], finish) -> None:
@@ -340,16 +365,16 @@ def _finish_members(program: PackProgram, data, steps: int, w, opt, ending: list
     import jax.numpy as jnp
 
     rows = [i for i, _ in ending]
-    index = jnp.asarray(rows)
-    probs = program.probabilities([jnp.take(a, index, axis=0) for a in w], data["x_test"])
+    w_host, opt_host = _host(w), _host(opt)
+    probs = program.probabilities([jnp.asarray(a[rows]) for a in w_host], data["x_test"])
     for k, (i, m) in enumerate(ending):
         m.done = True
         try:
             m.reporter.stage("testing")
             metrics = metrics_from_probabilities(probs[k], data["y_test"])
             manifest = manifest_for(m.job_id, m.reporter.owner, m.design, {"test_accuracy": metrics["test_accuracy"]})
-            m.reporter.save_file(MODEL_FILE, member_model_bytes(program, m.design, steps, _row(w, i), _row(opt, i)),
-                                 {"model_id": manifest["id"]})
+            m.reporter.save_file(MODEL_FILE, member_model_bytes(program, m.design, steps, _row(w_host, i),
+                                                                _row(opt_host, i)), {"model_id": manifest["id"]})
             m.reporter.delete_file(CHECKPOINT)
             result = {**metrics, "parameters": int(program.model.count_params()), "manifest": manifest,
                       "history": m.reporter.progress.get("history", [])}

@@ -52,8 +52,10 @@ def mnist_arrays(settings: Settings) -> dict[str, np.ndarray]:
 def warm_up(settings: Settings) -> None:
     """Load Keras and the data before the first job arrives. Offline with no assets folder the
     download fails: the worker still starts, and a job says why it cannot train."""
-    import keras  # noqa: F401
+    import keras
 
+    keras.utils.set_random_seed(0)  # its first call imports TensorFlow where installed (seconds)
+    build_model(TrainDesign())  # the lecture's DNN once: its initialisers are compiled before the first job
     try:
         mnist_arrays(settings)
     except Exception as exc:  # keras.utils.get_file raises a bare Exception when offline
