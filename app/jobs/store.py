@@ -81,6 +81,30 @@ def finished_jobs(settings: Settings, kind: str = "train", since: datetime | Non
     return items[:limit]
 
 
+def job_counts(url: str, owners: list[str], since: datetime, kind: str = "train") -> dict[str, int]:
+    """How a class's jobs stand (the teacher's view of a push-to-train): {"queued", "running",
+    "packed" (running as part of a pack: app/jobs/packing.py), "done", "failed" (or cancelled)}.
+    `owners`: the students' browser ids; `url`: the database URL (classroom functions take it)."""
+    counts = {"queued": 0, "running": 0, "packed": 0, "done": 0, "failed": 0}
+    owners = [o for o in owners if o]
+    if not owners:
+        return counts
+    with session_scope(url) as s:
+        rows = s.execute(select(Job.status, Job.progress).where(Job.kind == kind, Job.owner.in_(owners),
+                                                                Job.created >= since)).all()
+    for status, progress in rows:
+        if status == "running":
+            counts["running"] += 1
+            counts["packed"] += int(((progress or {}).get("packed") or 1) > 1)
+        elif status in ("queued", "failed"):
+            counts[status] += 1
+        elif status == "succeeded":
+            counts["done"] += 1
+        else:
+            counts["failed"] += 1
+    return counts
+
+
 def mark_announced(settings: Settings, job_id: str) -> bool:
     """True exactly once per job: the first viewer of a finished job publishes its result."""
     with session_scope(settings.database_url_resolved) as s:
