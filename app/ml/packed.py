@@ -28,20 +28,21 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from app.ml.design import TrainDesign
+from app.ml.design import TrainDesign, layer_table
 from app.ml.training import (CHECKPOINT, MODEL_FILE, build_model, compile_model, load_model_bytes, manifest_for,
                              metrics_from_probabilities, model_bytes, steps_per_execution, training_data)
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EVAL_ROWS = 65_536  # members × images per evaluation call: bounds the activations' memory
+EVAL_FLOATS = 2**26  # members × images × widest layer per evaluation call: ~256 MB of activations
 SHAPE_FIELDS = ("dataset", "architecture", "activation", "loss", "optimizer", "batch_size", "train_subset")
 
 
@@ -112,10 +113,14 @@ def initial_state(design: TrainDesign, checkpoint: bytes | None) -> tuple[list, 
 class PackProgram:
     """The compiled programs of one pack shape: a chunk of training steps, and evaluation."""
 
-    def __init__(self, design: TrainDesign):
+    def __init__(self, design: TrainDesign, vectorise: bool | None = None):
         import jax
         import jax.numpy as jnp
         import keras
+
+        # vmap pays on a GPU (one kernel for M members); on a CPU a vmapped step is slower per member
+        # than a solo one (bench/hall.py), so there the program loops over members with lax.map.
+        self.vectorise = jax.default_backend() != "cpu" if vectorise is None else vectorise
 
         self.model = build_model(design)  # the template: shapes and the forward pass, no weights of its own
         self.optimizer = make_optimizer(design)
@@ -137,33 +142,42 @@ class PackProgram:
             correct = jnp.sum(jnp.argmax(y_pred, axis=-1) == jnp.argmax(y, axis=-1))
             return w, opt, loss, correct
 
-        pack_step = jax.vmap(member_step)
-
-        def chunk(w, opt, x_all, y_all, idx):
-            """idx [steps, M, B]: each member's own batch indices, step after step (one device call)."""
+        def member_chunk(w, opt, x_all, y_all, idx):
+            """idx [steps, B]: one member's batches, step after step."""
             def body(carry, idx_s):
-                w, opt = carry
-                w, opt, loss, correct = pack_step(w, opt, x_all[idx_s], y_all[idx_s])
+                w, opt, loss, correct = member_step(*carry, x_all[idx_s], y_all[idx_s])
                 return (w, opt), (loss, correct)
 
             (w, opt), (loss, correct) = jax.lax.scan(body, (w, opt), idx)
-            batch = idx.shape[-1]
-            return w, opt, jnp.sum(loss, axis=0) * batch, jnp.sum(correct, axis=0)
+            return w, opt, jnp.sum(loss) * idx.shape[-1], jnp.sum(correct)
 
         def member_probs(w, x):
             y_pred, _ = model.stateless_call(w, non_trainable, x, training=False)
             return y_pred
 
+        # members along axis 0 of w, opt and idx [M, steps, B]; the data is shared, not stacked.
+        if self.vectorise:  # GPU: the whole pack in each step, one wide kernel per layer
+            chunk = jax.vmap(member_chunk, in_axes=(0, 0, None, None, 0))
+            probs = jax.vmap(member_probs, in_axes=(0, None))
+        else:  # CPU: member after member inside the one program; each runs at a solo job's speed
+            def chunk(w, opt, x_all, y_all, idx):
+                return jax.lax.map(lambda a: member_chunk(a[0], a[1], x_all, y_all, a[2]), (w, opt, idx))
+
+            def probs(w, x):
+                return jax.lax.map(lambda wm: member_probs(wm, x), w)
+
         self.chunk = jax.jit(chunk, donate_argnums=(0, 1))
-        self.probs = jax.jit(jax.vmap(member_probs, in_axes=(0, None)))  # the same images for every member
+        self.probs = jax.jit(probs)
         self.loss_fn = loss_fn
+        widest = max(math.prod(r["shape"]) for r in layer_table(design))  # numbers per image in the widest layer
+        self.eval_rows = max(100, EVAL_FLOATS // widest)
 
     def probabilities(self, w, x: np.ndarray) -> np.ndarray:
         """[M, n, 10] softmax outputs of every member on the same images."""
         import jax
 
         members = int(jax.tree.leaves(w)[0].shape[0])
-        rows = max(100, EVAL_ROWS // members)
+        rows = max(100, self.eval_rows // members)
         return np.concatenate([np.asarray(self.probs(w, x[i:i + rows])) for i in range(0, len(x), rows)], axis=1)
 
 
@@ -260,7 +274,12 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
     for m in pack:
         m.reporter.stage("compiling")
         stored = m.reporter.load_file(CHECKPOINT)
-        w, opt, epoch = initial_state(m.design, stored[0] if stored else None)
+        try:
+            w, opt, epoch = initial_state(m.design, stored[0] if stored else None)
+        except Exception as exc:  # e.g. an unreadable checkpoint: this member fails, the others train
+            m.done = True
+            finish(m.job_id, error=exc)
+            continue
         if epoch < 0:  # a worker died: carry on from the last completed epoch, with the same data order
             epoch = int(stored[1]["epoch"])
             m.reporter.progress["history"] = stored[1].get("history", [])
@@ -272,6 +291,9 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
         m.epoch = epoch
         weights.append(w)
         opt_values.append(opt)
+    pack = [m for m in pack if not m.done]
+    if not pack:
+        return
     program = PackProgram(first)
     w, opt = _stack(weights), _stack(opt_values)
     x_all, y_all = jnp.asarray(data["x_train"]), jnp.asarray(data["y_train"])
@@ -302,7 +324,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
             k = min(per_call, full_steps - step) if step < full_steps else 1
             size = batch if step < full_steps else rest
             start = step * batch
-            idx = order[start:start + k * size].reshape(k, size, len(live)).transpose(0, 2, 1)
+            idx = order[start:start + k * size].reshape(k, size, len(live)).transpose(2, 0, 1)  # [M, steps, B]
             timing.phase("progress")
             w, opt, l_sum, c_sum = program.chunk(w, opt, x_all, y_all, jnp.asarray(idx, dtype=jnp.int32))
             loss_sum += np.asarray(l_sum)
