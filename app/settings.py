@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     max_parameters: int = 5_000_000
     job_timeout_s: int = 1800
     heartbeat_timeout_s: int = 60
+    pack_size: int = Field(default=64, ge=1, description="most same-shaped jobs a JAX worker trains as one program "
+                           "(app/jobs/packing.py); bounded by the device's memory, 1 = one job at a time")
+    pack_wait_s: float = Field(default=1.0, ge=0, description="how long a worker waits for a pack to fill while "
+                               "same-shaped jobs keep arriving (a class pressing 'train' together)")
 
     @property
     def database_url_resolved(self) -> str:

@@ -119,6 +119,12 @@ def students(url: str, class_id: int) -> list[dict[str, Any]]:
     return [{"id": i, "nickname": n, "joined_at": t} for i, n, t in rows]
 
 
+def browser_ids(url: str, class_id: int) -> list[str]:
+    """The browsers of a class's students: their training jobs are the class's (views.train_view)."""
+    with session_scope(url) as s:
+        return [b for b in s.scalars(select(ClassStudent.browser_id).where(ClassStudent.class_id == class_id)).all() if b]
+
+
 def remove_student(url: str, class_id: int, student_id: int) -> bool:
     """The student, their nickname and everything they did in this class are deleted."""
     with session_scope(url) as s:

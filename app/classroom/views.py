@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import io
 import math
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from app.classroom import store
+from app.jobs.store import job_counts
 from app.classroom.tables import ClassSession
 
 WALL_SIZE = 60
@@ -104,7 +106,9 @@ def train_view(url: str, klass: ClassSession) -> dict[str, Any]:
         if key not in best or (r["accuracy"], -r["params"]) > (best[key]["accuracy"], -best[key]["params"]):
             best[key] = r
     rows = sorted(best.values(), key=lambda r: (-r["accuracy"], r["params"], r.get("seconds") or 0))
-    return {"rows": rows[:LEADERBOARD_SIZE], "total": len(rows)}
+    since = datetime.fromtimestamp(klass.created_at, timezone.utc)
+    jobs = job_counts(url, store.browser_ids(url, klass.id), since, "train")  # queued / running (packed) / done
+    return {"rows": rows[:LEADERBOARD_SIZE], "total": len(rows), "jobs": jobs}
 
 
 def photos_view(url: str, klass: ClassSession) -> dict[str, Any]:

@@ -44,11 +44,31 @@ KINDS: dict[str, str] = {
     "gan": "app.ml.gan_job:run_gan_job",  # a conditional GAN that writes digits (app/labs/gan.py)
 }
 
+# kind → ("module:pack_key", "module:run_pack"): kinds whose same-shaped jobs a JAX worker trains
+# as ONE program (app/jobs/packing.py). pack_key(params) → str | None (None: this job trains alone);
+# run_pack(settings, [(job_id, params, reporter), …], finish) calls finish(job_id, result=…) or
+# finish(job_id, error=exc) for each job as soon as it is done.
+PACKS: dict[str, tuple[str, str]] = {
+    "train": ("app.ml.packed:pack_key", "app.ml.packed:run_train_pack"),  # a class training the same network
+}
+
 JobFunction = Callable[..., dict[str, Any]]
+
+
+def _load(target: str):
+    module_name, _, func = target.partition(":")
+    return getattr(importlib.import_module(module_name), func)
+
+
+def pack_functions(kind: str) -> tuple[Callable[[dict], str | None], Callable[..., None]] | None:
+    """(pack_key, run_pack) of a kind that can be packed, else None."""
+    if kind not in PACKS:
+        return None
+    key, run = PACKS[kind]
+    return _load(key), _load(run)
 
 
 def job_function(kind: str) -> JobFunction:
     if kind not in KINDS:
         raise KeyError(f"unknown job kind {kind!r}")
-    module_name, _, func = KINDS[kind].partition(":")
-    return getattr(importlib.import_module(module_name), func)
+    return _load(KINDS[kind])

@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from app.db import session_scope
 from app.jobs import files
-from app.jobs.store import get_job
+from app.jobs.store import cancel_requested, get_job
 from app.jobs.tables import Job, utcnow
 from app.settings import Settings
 
@@ -50,6 +50,8 @@ class Reporter:
         self._last_write = 0.0
         self._last_cancel_check = 0.0
         self._cancelled = False
+        self.pack: PackLink | None = None  # set when this job trains in a pack (app/jobs/packing.py)
+        self._dirty = False
 
     # -- what the kinds call ------------------------------------------------------------------
     @property
@@ -82,7 +84,15 @@ class Reporter:
         self.progress.update(epoch=epoch, x=float(epoch))
         self._write(force=True)
 
+    def flush(self) -> None:
+        """Write what is pending: in a pack, every member's progress in one transaction."""
+        if self.pack is not None:
+            self.pack.flush()
+
     def cancelled(self) -> bool:
+        if self.pack is not None:
+            self.pack.check_cancelled()
+            return self._cancelled
         now = time.monotonic()
         if not self._cancelled and now - self._last_cancel_check >= CANCEL_CHECK_INTERVAL_S:
             self._last_cancel_check = now
@@ -110,9 +120,56 @@ class Reporter:
 
     # -- the database write ---------------------------------------------------------------------
     def _write(self, force: bool = False) -> None:
+        if self.pack is not None:  # the pack writes every member at once (PackLink.flush)
+            self._dirty = True
+            return
         now = time.monotonic()
         if not force and now - self._last_write < MIN_WRITE_INTERVAL_S:
             return
         self._last_write = now
         with session_scope(self.settings.database_url_resolved) as s:
             s.execute(update(Job).where(Job.id == self.job_id).values(progress=dict(self.progress), heartbeat=utcnow()))
+
+
+class PackLink:
+    """The reporters of one pack share their database work: one transaction writes every member's
+    progress (after each chunk of steps), one query reads every member's cancel flag.
+
+    300 jobs writing their own progress twice a second would cost more than training them."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.reporters: dict[str, Reporter] = {}
+        self._last_cancel_check = 0.0
+
+    def join(self, reporter: Reporter) -> None:
+        reporter.pack = self
+        self.reporters[reporter.job_id] = reporter
+
+    def leave(self, job_id: str) -> None:
+        """A finished member: its own outcome write (tasks.record_outcome) carries its progress."""
+        reporter = self.reporters.pop(job_id, None)
+        if reporter is not None:
+            reporter._dirty = False
+
+    def flush(self) -> None:
+        dirty = [r for r in self.reporters.values() if r._dirty]
+        if not dirty:
+            return
+        now = utcnow()
+        with session_scope(self.settings.database_url_resolved) as s:
+            for r in dirty:
+                s.execute(update(Job).where(Job.id == r.job_id, Job.status == "running")
+                          .values(progress=dict(r.progress), heartbeat=now))
+                r._dirty = False
+
+    def check_cancelled(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cancel_check < CANCEL_CHECK_INTERVAL_S:
+            return
+        self._last_cancel_check = now
+        ids = [job_id for job_id, r in self.reporters.items() if not r._cancelled]
+        if not ids:
+            return
+        for job_id in cancel_requested(self.settings, ids):
+            self.reporters[job_id]._cancelled = True

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from huey import Huey, RedisHuey, SqliteHuey
 
-from app.jobs.tasks import execute_job
+from app.jobs.packing import execute
 from app.settings import Settings
 
 QUEUE_NAME = "playground-jobs"
@@ -38,7 +38,7 @@ def get_huey(settings: Settings) -> Huey:
     if getattr(huey, "playground_run_job", None) is None:
         @huey.task(name=TASK_NAME)
         def run_job(job_id: str) -> None:
-            execute_job(settings, job_id)  # the settings of the process that runs the consumer
+            execute(settings, job_id)  # a pack where it can (packing.py); the settings of the consumer's process
 
         huey.playground_run_job = run_job
     return huey

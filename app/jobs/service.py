@@ -119,6 +119,7 @@ def job_view(settings: Settings, job: Job, translate=None) -> dict[str, Any]:
         "test_accuracy": result.get("test_accuracy") if job.status == "succeeded" else None,
         "error": error_message,
         "error_code": job.error,
+        "packed": p.get("packed"),  # trained as one program with this many same-shaped jobs (packing.py)
         "queue_position": queue_position(settings, job),
         "eta_s": eta_seconds(job),
         "worker": job.worker,

@@ -28,6 +28,14 @@ def get_job(settings: Settings, job_id: str) -> Job | None:
         return s.get(Job, job_id)
 
 
+def cancel_requested(settings: Settings, job_ids: list[str]) -> set[str]:
+    """Which of these jobs a learner has cancelled (or that are gone): one query for a whole pack."""
+    with session_scope(settings.database_url_resolved) as s:
+        rows = s.execute(select(Job.id, Job.cancel_requested).where(Job.id.in_(job_ids))).all()
+    present = {job_id: flag for job_id, flag in rows}
+    return {job_id for job_id in job_ids if present.get(job_id, True)}
+
+
 def worker_seen(settings: Settings, name: str, backend: str, device: str) -> None:
     """A worker's "I am here" (its housekeeping thread); workers gone for a day are forgotten."""
     now = utcnow()
@@ -71,6 +79,30 @@ def finished_jobs(settings: Settings, kind: str = "train", since: datetime | Non
         })
     items.sort(key=lambda i: -(i["test_accuracy"] or 0))
     return items[:limit]
+
+
+def job_counts(url: str, owners: list[str], since: datetime, kind: str = "train") -> dict[str, int]:
+    """How a class's jobs stand (the teacher's view of a push-to-train): {"queued", "running",
+    "packed" (running as part of a pack: app/jobs/packing.py), "done", "failed" (or cancelled)}.
+    `owners`: the students' browser ids; `url`: the database URL (classroom functions take it)."""
+    counts = {"queued": 0, "running": 0, "packed": 0, "done": 0, "failed": 0}
+    owners = [o for o in owners if o]
+    if not owners:
+        return counts
+    with session_scope(url) as s:
+        rows = s.execute(select(Job.status, Job.progress).where(Job.kind == kind, Job.owner.in_(owners),
+                                                                Job.created >= since)).all()
+    for status, progress in rows:
+        if status == "running":
+            counts["running"] += 1
+            counts["packed"] += int(((progress or {}).get("packed") or 1) > 1)
+        elif status in ("queued", "failed"):
+            counts[status] += 1
+        elif status == "succeeded":
+            counts["done"] += 1
+        else:
+            counts["failed"] += 1
+    return counts
 
 
 def mark_announced(settings: Settings, job_id: str) -> bool:

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-from app.jobs.worker import settings_env
+from app.jobs.worker import local_backend, settings_env
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,11 @@ CHECK_EVERY_S = 0.5
 
 
 class LocalWorkers:
-    def __init__(self, settings: Settings, n: int, args: tuple[str, ...] = ()):
+    def __init__(self, settings: Settings, n: int, args: tuple[str, ...] | None = None):
         self.n = n
+        if args is None:  # JAX where it is installed: a class's same-shaped jobs train as packs
+            backend = local_backend()
+            args = ("--backend", backend) if backend else ()
         self.command = [sys.executable, "-m", "app.cli", "worker", *args]
         self.env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
         self.procs: list[subprocess.Popen | None] = [None] * n

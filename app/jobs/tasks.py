@@ -79,19 +79,27 @@ def claim(settings: Settings, job_id: str, me: str) -> Job | None:
 
 
 class Heartbeat(threading.Thread):
-    """Stamps jobs.heartbeat while this worker runs the job (also during compile and test)."""
+    """Stamps jobs.heartbeat while this worker runs the job (also during compile and test).
+    A pack's heartbeat stamps all its running jobs in one write; `forget(id)` when one is done."""
 
-    def __init__(self, settings: Settings, job_id: str, me: str):
-        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
-        self.settings, self.job_id, self.me = settings, job_id, me
+    def __init__(self, settings: Settings, job_id: str | list[str], me: str):
+        ids = [job_id] if isinstance(job_id, str) else list(job_id)
+        super().__init__(daemon=True, name=f"heartbeat-{ids[0]}")
+        self.settings, self.job_ids, self.me = settings, set(ids), me
         self.interval = max(0.5, settings.heartbeat_timeout_s / 4)
         self.stop = threading.Event()
 
+    def forget(self, job_id: str) -> None:
+        self.job_ids.discard(job_id)
+
     def run(self):
         while not self.stop.wait(self.interval):
+            ids = list(self.job_ids)
+            if not ids:
+                continue
             try:
                 with session_scope(self.settings.database_url_resolved) as s:
-                    s.execute(update(Job).where(Job.id == self.job_id, Job.status == "running", Job.worker == self.me)
+                    s.execute(update(Job).where(Job.id.in_(ids), Job.status == "running", Job.worker == self.me)
                               .values(heartbeat=utcnow()))
             except Exception:  # a database hiccup: the next beat tries again
                 log.exception("heartbeat failed")
@@ -103,36 +111,50 @@ def _record(settings: Settings, job_id: str, me: str, **values) -> None:
         s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.worker == me).values(**values))
 
 
+def record_outcome(settings: Settings, job_id: str, me: str, reporter: Reporter,
+                   result: dict | None = None, error: BaseException | None = None) -> None:
+    """Write how a job ended: cancelled, timed out, succeeded with `result`, or failed with `error`."""
+    if error is None and reporter.cancelled():
+        _record(settings, job_id, me, status="cancelled", progress=dict(reporter.progress, stage="cancelled"))
+    elif error is None and reporter.timed_out():
+        _record(settings, job_id, me, status="failed", error="jobs.error_timeout",
+                progress=dict(reporter.progress, stage="failed"))
+    elif error is None:
+        _record(settings, job_id, me, status="succeeded", result=result or {},
+                progress=dict(reporter.progress, stage="done"))
+        log.info("job %s succeeded on %s", job_id, me)
+        ensure_user_model(settings, get_job(settings, job_id))  # this host's copy
+    elif isinstance(error, JobFailed):
+        _record(settings, job_id, me, status="failed", error=error.key,
+                progress=dict(reporter.progress, stage="failed", error_params=error.params))
+    else:  # a bug or an out-of-memory: the learner sees the reason
+        log.error("job %s failed:\n%s", job_id, "".join(traceback.format_exception(error)))
+        reason = f"{type(error).__name__}: {error}"[:500]
+        _record(settings, job_id, me, status="failed", error="jobs.error_crash",
+                progress=dict(reporter.progress, stage="failed", error_params={"reason": reason}))
+
+
 def execute_job(settings: Settings, job_id: str) -> None:
-    """The huey task body. Never raises: every outcome is written to the job row."""
+    """The huey task body of the one-job path. Never raises: every outcome is written to the job row."""
     me = worker_name()
     job = claim(settings, job_id, me)
     if job is None:
         log.info("job %s already taken, finished or cancelled", job_id)
         return
+    run_claimed(settings, job, me)
+
+
+def run_claimed(settings: Settings, job: Job, me: str) -> None:
+    """Run one job this worker has claimed, and record how it ended."""
+    job_id = job.id
     log.info("job %s (%s) attempt %d on %s", job_id, job.kind, job.attempts, me)
     heartbeat = Heartbeat(settings, job_id, me)
     heartbeat.start()
     reporter = Reporter(settings, job_id, job.progress, owner=job.owner)
     try:
         result = job_function(job.kind)(settings, job_id, dict(job.params or {}), reporter)
-        if reporter.cancelled():
-            _record(settings, job_id, me, status="cancelled", progress=dict(reporter.progress, stage="cancelled"))
-        elif reporter.timed_out():
-            _record(settings, job_id, me, status="failed", error="jobs.error_timeout",
-                    progress=dict(reporter.progress, stage="failed"))
-        else:
-            _record(settings, job_id, me, status="succeeded", result=result or {},
-                    progress=dict(reporter.progress, stage="done"))
-            log.info("job %s succeeded on %s", job_id, me)
-            ensure_user_model(settings, get_job(settings, job_id))  # this host's copy
-    except JobFailed as exc:
-        _record(settings, job_id, me, status="failed", error=exc.key,
-                progress=dict(reporter.progress, stage="failed", error_params=exc.params))
-    except Exception as exc:  # a bug or an out-of-memory: the learner sees the reason
-        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
-        reason = f"{type(exc).__name__}: {exc}"[:500]
-        _record(settings, job_id, me, status="failed", error="jobs.error_crash",
-                progress=dict(reporter.progress, stage="failed", error_params={"reason": reason}))
+        record_outcome(settings, job_id, me, reporter, result=result)
+    except Exception as exc:
+        record_outcome(settings, job_id, me, reporter, error=exc)
     finally:
         heartbeat.stop.set()

@@ -1,6 +1,6 @@
 """The worker process: `playground worker [--backend jax] [--device 0]`.
 
-It runs huey's consumer (one job at a time: one GPU, one job), a housekeeping thread that
+It runs huey's consumer (one job, or one pack of same-shaped jobs, at a time: app/jobs/packing.py), a housekeeping thread that
 recovers jobs of dead workers (recovery.reap_stale), and loads Keras before the first job so a
 learner's job is not charged for the import. `playground serve` starts local ones and keeps
 them alive (app/jobs/supervisor.py); on a GPU host start one per GPU:
@@ -11,6 +11,7 @@ them alive (app/jobs/supervisor.py); on a GPU host start one per GPU:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import socket
@@ -35,6 +36,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 ORPHAN_CHECK_S = 2.0  # how soon a job of a dead process on this host goes to a worker still alive
+
+
+def local_backend() -> str | None:
+    """JAX where it is installed (it trains a class's same-shaped jobs as packs: app/jobs/packing.py),
+    unless KERAS_BACKEND says otherwise; None: Keras's own default."""
+    if os.environ.get("KERAS_BACKEND"):
+        return None
+    return "jax" if importlib.util.find_spec("jax") is not None else None
 
 
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:

@@ -52,8 +52,10 @@ def mnist_arrays(settings: Settings) -> dict[str, np.ndarray]:
 def warm_up(settings: Settings) -> None:
     """Load Keras and the data before the first job arrives. Offline with no assets folder the
     download fails: the worker still starts, and a job says why it cannot train."""
-    import keras  # noqa: F401
+    import keras
 
+    keras.utils.set_random_seed(0)  # its first call imports TensorFlow where installed (seconds)
+    build_model(TrainDesign())  # the lecture's DNN once: its initialisers are compiled before the first job
     try:
         mnist_arrays(settings)
     except Exception as exc:  # keras.utils.get_file raises a bare Exception when offline
@@ -125,7 +127,12 @@ def evaluate(model, data: dict[str, np.ndarray], batch_size: int = 1000) -> dict
     """Test accuracy, the 10×10 confusion matrix (rows: true digit, columns: answer) and the mistakes."""
     probs = np.concatenate([np.asarray(model(data["x_test"][i:i + batch_size], training=False))
                             for i in range(0, len(data["x_test"]), batch_size)])
-    y_true, y_pred = data["y_test"], probs.argmax(axis=1)
+    return metrics_from_probabilities(probs, data["y_test"])
+
+
+def metrics_from_probabilities(probs: np.ndarray, y_true: np.ndarray) -> dict[str, Any]:
+    """evaluate()'s answer from the model's [n, 10] outputs on the test digits (also app/ml/packed.py)."""
+    y_pred = probs.argmax(axis=1)
     confusion = np.zeros((10, 10), dtype=int)
     np.add.at(confusion, (y_true, y_pred), 1)
     wrong = np.flatnonzero(y_true != y_pred)
