@@ -49,7 +49,7 @@ KINDS: dict[str, str] = {
 # run_pack(settings, [(job_id, params, reporter), …], finish) calls finish(job_id, result=…) or
 # finish(job_id, error=exc) for each job as soon as it is done.
 PACKS: dict[str, tuple[str, str]] = {
-    "train": ("app.ml.packed:pack_key", "app.ml.packed:run_train_pack"),  # a class training the same network
+    "train": ("app.ml.packed:pack_key", "app.ml.packed_job:run_train_pack"),  # a class training the same network
 }
 
 JobFunction = Callable[..., dict[str, Any]]

@@ -19,7 +19,7 @@ then), its own cancel, progress, checkpoint, test result and `.keras` file.
 Which jobs can share a pack (`pack_key`): same dataset, architecture, layer sizes, activation,
 loss, optimizer kind, batch size and training subset. Learning rate, seed and epochs may differ.
 
-    run_train_pack(settings, members, finish)   the packed "train" kind (app/jobs/kinds.py PACKS)
+    run_train_pack(settings, members, finish)   the packed "train" kind: app/ml/packed_job.py
 
 Pure Keras 3 + jax.numpy; no TensorFlow.
 """
@@ -27,20 +27,14 @@ Pure Keras 3 + jax.numpy; no TensorFlow.
 from __future__ import annotations
 
 import json
-import logging
 import math
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from app.ml.design import TrainDesign, layer_table
-from app.ml.training import (CHECKPOINT, MODEL_FILE, build_model, compile_model, load_model_bytes, manifest_for,
-                             metrics_from_probabilities, model_bytes, steps_per_execution, training_data)
-from app.settings import Settings
-
-log = logging.getLogger(__name__)
+from app.ml.training import build_model, load_model_bytes
 
 EVAL_FLOATS = 2**26  # members × images × widest layer per evaluation call: ~256 MB of activations
 SHAPE_FIELDS = ("dataset", "architecture", "activation", "loss", "optimizer", "batch_size", "train_subset")
@@ -179,228 +173,3 @@ class PackProgram:
         members = int(jax.tree.leaves(w)[0].shape[0])
         rows = max(100, self.eval_rows // members)
         return np.concatenate([np.asarray(self.probs(w, x[i:i + rows])) for i in range(0, len(x), rows)], axis=1)
-
-
-class Timing:
-    """How long the pack's device calls take: the first of each pack size includes its compile."""
-
-    def __init__(self):
-        self.first: dict[int, float] = {}  # pack size → seconds of its first call (compile + run)
-        self.per_step: list[float] = []  # seconds per step of the later calls
-        self.phases: dict[str, float] = {}  # setup, validation, checkpoints, finishing: seconds in all
-        self._t = time.perf_counter()
-
-    def phase(self, name: str) -> None:
-        """The time since the last mark goes to `name`."""
-        now = time.perf_counter()
-        self.phases[name] = self.phases.get(name, 0.0) + now - self._t
-        self._t = now
-
-    def chunk(self, members: int, steps: int, seconds: float) -> None:
-        if members not in self.first:
-            self.first[members] = seconds
-        else:
-            self.per_step.append(seconds / steps)
-
-    def summary(self) -> dict[str, Any]:
-        step = float(np.median(self.per_step)) if self.per_step else None
-        return {"members": max(self.first, default=0), "first_call_s": round(sum(self.first.values()), 3),
-                "step_ms": round(step * 1000, 3) if step else None,
-                **{f"{name}_s": round(t, 3) for name, t in self.phases.items()}}
-
-
-def _stack(arrays: list[list[np.ndarray]]):
-    """Members' values → one array per variable with the members on axis 0 (host-side, no JAX op)."""
-    import jax.numpy as jnp
-
-    return [jnp.asarray(np.stack([a[i] for a in arrays])) for i in range(len(arrays[0]))]
-
-
-def _take(stacked: list, keep: list[int]):
-    import jax.numpy as jnp
-
-    return [jnp.asarray(np.asarray(a)[keep]) for a in stacked]
-
-
-def _host(stacked: list) -> list[np.ndarray]:
-    """The stacked values copied to the host once, to slice each member's out of them."""
-    return [np.asarray(a) for a in stacked]
-
-
-def member_model_bytes(program: PackProgram, design: TrainDesign, steps: int, w: list, opt: list) -> bytes:
-    """One member as a compiled Keras model with its optimizer state: the same .keras file a solo
-    job saves (its checkpoint, and its final model for the digit lab)."""
-    model = program.model
-    compile_model(model, design, steps, optimizer=make_optimizer(design))
-    model.optimizer.build(model.trainable_variables)
-    for v, value in zip(model.trainable_variables, w):
-        v.assign(value)
-    for v, value in zip(model.optimizer.variables, opt):
-        v.assign(value)
-    return model_bytes(model)
-
-
-def _val_logs(program: PackProgram, w, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Validation loss and accuracy per member, as model.fit's validation_data reports them."""
-    import keras
-
-    probs = program.probabilities(w, data["x_val"])
-    y = data["y_val"]
-    loss = np.asarray(keras.ops.mean(program.loss_fn(np.broadcast_to(y, probs.shape), probs), axis=-1))
-    accuracy = (probs.argmax(-1) == y.argmax(-1)[None]).mean(axis=-1)
-    return loss, accuracy
-
-
-def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], finish: Callable[..., None]) -> None:
-    """The packed "train" kind: members are (job_id, params, reporter) of same-shaped jobs
-    (equal pack_key). finish(job_id, result=…) / finish(job_id, error=exc) records each job as
-    soon as it is done; a job that is cancelled or runs past its timeout gets finish(job_id, result={})."""
-    import jax.numpy as jnp
-
-    timing = Timing()
-    pack = [Member(job_id, TrainDesign.model_validate(params), reporter) for job_id, params, reporter in members]
-    first = pack[0].design
-    for m in pack:
-        m.reporter.progress["packed"] = len(pack)
-        m.reporter.stage("loading")
-    data = training_data(settings, first)  # JobFailed("jobs.error_no_mnist") fails every member alike
-    n = len(data["x_train"])
-    batch = first.batch_size
-    steps = -(-n // batch)
-    full_steps, rest = divmod(n, batch)
-    per_call = steps_per_execution(steps)
-
-    weights, opt_values = [], []
-    for m in pack:
-        m.reporter.stage("compiling")
-        stored = m.reporter.load_file(CHECKPOINT)
-        try:
-            w, opt, epoch = initial_state(m.design, stored[0] if stored else None)
-        except Exception as exc:  # e.g. an unreadable checkpoint: this member fails, the others train
-            m.done = True
-            finish(m.job_id, error=exc)
-            continue
-        if epoch < 0:  # a worker died: carry on from the last completed epoch, with the same data order
-            epoch = int(stored[1]["epoch"])
-            m.reporter.progress["history"] = stored[1].get("history", [])
-            m.reporter.progress["batches"] = [b for b in m.reporter.progress.get("batches", []) if b["x"] <= epoch]
-            m.reporter.progress["epoch"] = epoch
-            m.reporter.progress["resumed_from"] = epoch
-        for _ in range(epoch):
-            m.permutation(n)
-        m.epoch = epoch
-        weights.append(w)
-        opt_values.append(opt)
-    pack = [m for m in pack if not m.done]
-    if not pack:
-        return
-    program = PackProgram(first)
-    w, opt = _stack(weights), _stack(opt_values)
-    x_all, y_all = jnp.asarray(data["x_train"]), jnp.asarray(data["y_train"])
-    live = [m for m in pack]  # the members in the program, in stack order
-    for m in live:
-        m.reporter.begin_training(m.design.epochs, steps)
-    flush = pack[0].reporter.flush  # in a pack: one database write for every member's progress
-    flush()
-    timing.phase("setup")
-
-    def stopped(m: Member) -> bool:
-        return m.reporter.cancelled() or m.reporter.timed_out()
-
-    while True:
-        keep = [i for i, m in enumerate(live) if not m.done and m.epoch < m.design.epochs]
-        if not keep:
-            break
-        if len(keep) < len(live):  # members done or stopped leave the program
-            w, opt = _take(w, keep), _take(opt, keep)
-            live = [live[i] for i in keep]
-        started = time.monotonic()
-        order = np.stack([m.permutation(n) for m in live], axis=1)  # [n, M]
-        loss_sum = np.zeros(len(live))
-        correct = np.zeros(len(live))
-        seen = 0
-        step = 0
-        while step < steps:
-            k = min(per_call, full_steps - step) if step < full_steps else 1
-            size = batch if step < full_steps else rest
-            start = step * batch
-            idx = order[start:start + k * size].reshape(k, size, len(live)).transpose(2, 0, 1)  # [M, steps, B]
-            timing.phase("progress")
-            w, opt, l_sum, c_sum = program.chunk(w, opt, x_all, y_all, jnp.asarray(idx, dtype=jnp.int32))
-            loss_sum += np.asarray(l_sum)
-            timing.chunk(len(live), k, time.perf_counter() - timing._t)
-            timing.phase("steps")
-            correct += np.asarray(c_sum)
-            seen += k * size
-            step += k
-            for i, m in enumerate(live):
-                if m.done:
-                    continue
-                if stopped(m):
-                    m.done = True  # its numbers in the program are ignored from now on
-                    finish(m.job_id, result={})
-                elif step < steps:
-                    m.reporter.batch(m.epoch + step / steps, {"loss": loss_sum[i] / seen, "accuracy": correct[i] / seen})
-            flush()
-            if all(m.done for m in live):
-                break
-        if all(m.done for m in live):
-            continue
-        timing.phase("progress")
-        val_loss, val_accuracy = _val_logs(program, w, data)
-        timing.phase("validation")
-        seconds = time.monotonic() - started
-        ending = []
-        host = None  # the pack's values on the host, copied when a member needs its own file
-        for i, m in enumerate(live):
-            if m.done:
-                continue
-            m.epoch += 1
-            logs = {"loss": loss_sum[i] / seen, "accuracy": correct[i] / seen,
-                    "val_loss": val_loss[i], "val_accuracy": val_accuracy[i]}
-            m.reporter.batch(float(m.epoch), logs)
-            m.reporter.progress["pack_timing"] = timing.summary()
-            m.reporter.epoch(m.epoch, logs, seconds)
-            if m.epoch >= m.design.epochs:
-                ending.append(i)
-            else:
-                if host is None:
-                    host = _host(w), _host(opt)
-                history = [h for h in m.reporter.progress.get("history", []) if h["epoch"] <= m.epoch]
-                m.reporter.save_file(CHECKPOINT, member_model_bytes(program, m.design, steps, _row(host[0], i),
-                                                                    _row(host[1], i)),
-                                     {"epoch": m.epoch, "history": history})
-        timing.phase("checkpoints")
-        if ending:
-            _finish_members(program, data, steps, w, opt, [(i, live[i]) for i in ending], finish)
-        flush()
-        timing.phase("finishing")
-    log.info("pack of %d: %s", len(pack), timing.summary())
-
-
-def _row(host: list[np.ndarray], i: int) -> list[np.ndarray]:
-    return [a[i] for a in host]
-
-
-def _finish_members(program: PackProgram, data, steps: int, w, opt, ending: list[tuple[int, Member]], finish) -> None:
-    """Members whose last epoch just ended: test them together, then each gets its own result and model."""
-    import jax.numpy as jnp
-
-    rows = [i for i, _ in ending]
-    w_host, opt_host = _host(w), _host(opt)
-    probs = program.probabilities([jnp.asarray(a[rows]) for a in w_host], data["x_test"])
-    for k, (i, m) in enumerate(ending):
-        m.done = True
-        try:
-            m.reporter.stage("testing")
-            metrics = metrics_from_probabilities(probs[k], data["y_test"])
-            manifest = manifest_for(m.job_id, m.reporter.owner, m.design, {"test_accuracy": metrics["test_accuracy"]})
-            m.reporter.save_file(MODEL_FILE, member_model_bytes(program, m.design, steps, _row(w_host, i),
-                                                                _row(opt_host, i)), {"model_id": manifest["id"]})
-            m.reporter.delete_file(CHECKPOINT)
-            result = {**metrics, "parameters": int(program.model.count_params()), "manifest": manifest,
-                      "history": m.reporter.progress.get("history", [])}
-        except Exception as exc:  # this member fails; the others go on
-            finish(m.job_id, error=exc)
-            continue
-        finish(m.job_id, result=result)
