@@ -14,10 +14,10 @@ from app.labs import all_labs, lab_modules
 from app.ml.registry import ModelRegistry
 from app.settings import Settings, get_settings
 from app.openapi import documented_errors
-from app.security import SecurityMiddleware, docs_csp
+from app.security import SecurityHeadersMiddleware, SecurityMiddleware, docs_csp
 from app.tables import init_db
 from app.uploads import DEFAULT_MAX_BODY
-from app.web import STATIC_DIR, BrowserIdMiddleware, SecurityHeadersMiddleware, VersionedStatic, install_error_handlers
+from app.web import STATIC_DIR, BrowserIdMiddleware, VersionedStatic, install_error_handlers
 
 
 # Models every request may need: loaded once at start-up, never per request.

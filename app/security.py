@@ -115,3 +115,35 @@ class SecurityMiddleware:
             return await self.app(scope, receive, send_with_headers)
         finally:
             SUBMITTER_ADDRESS.reset(token)
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """On every response: pages may talk to this server only (a workshop LAN may have no internet),
+    nothing sniffed, no referrer to other sites (pure ASGI: no buffering of streams or SSE)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"content-security-policy" not in names and not scope["path"].startswith("/docs"):
+                    headers.append((b"content-security-policy", CSP.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                message["headers"] = headers
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
