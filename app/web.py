@@ -136,10 +136,9 @@ _PROBLEMS = {
 def describe_validation_error(error: dict, _: Translator) -> str:
     """One pydantic error in the learner's language: 「η」不能小於 0."""
     loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path")]
-    field = ".".join(loc) or "?"
-    field = _(f"fields.{loc[0]}") + "".join(f"[{p}]" for p in loc[1:]) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
+    field = _field_label(loc, _) if loc and f"fields.{loc[0]}" in _catalogue_keys() else ".".join(loc) or "?"
     kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
+    ctx = {key: _plain(value) for key, value in (error.get("ctx") or {}).items()}
     if kind in ("literal_error", "enum"):
         problem = _("errors.choice", choices=ctx.get("expected", ""))
     elif kind == "value_error" and isinstance(ctx.get("error"), UserError):
@@ -151,6 +150,30 @@ def describe_validation_error(error: dict, _: Translator) -> str:
     else:
         problem = _("errors.bad_value")
     return _("errors.field", field=field, problem=problem)
+
+
+def _field_label(loc: list[str], _: Translator) -> str:
+    """A field as the page labels it: x[0] is 「輸入 x₁」 where the locale has fields.x_item
+    ("輸入 x{sub}"), otherwise 「神經元數（第 1 個）」; deeper parts are appended as they are."""
+    name, rest = loc[0], loc[1:]
+    label = _(f"fields.{name}")
+    if rest and rest[0].isdigit():
+        n = int(rest[0]) + 1
+        item_key = f"fields.{name}_item"
+        label = _(item_key, n=n, sub=_subscript(n)) if item_key in _catalogue_keys() else _("errors.item", field=label, n=n)
+        rest = rest[1:]
+    return label + "".join(f"[{part}]" for part in rest)
+
+
+def _subscript(n: int) -> str:
+    return "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in str(n))
+
+
+def _plain(value):
+    """A limit as a person writes it: 0 rather than 0.0."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
 
 
 def _catalogue_keys():

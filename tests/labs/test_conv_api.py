@@ -51,7 +51,7 @@ def test_api_bias_and_relu(client):
         ({"image": [[1, 2], [3, 4]], "kernel": [[True]]}, "invalid", "不是數字", "is not a number"),
         ({"image": [[1, 2], [3, 4]], "kernel": "abc"}, "invalid", "一列一列的數字", "rows of numbers"),
         ({"image": [], "kernel": [[1]]}, "conv.errors.empty_image", "影像是空的", "The image is empty"),
-        ({**LECTURE, "padding": "full"}, "invalid", "必須是以下其中之一", "must be one of"),
+        ({**LECTURE, "padding": "full"}, "invalid", "要是以下其中之一", "must be one of"),
         ({**LECTURE, "stride": 3}, "invalid", "不能大於 2", "at most 2"),
         ({"image": [[1, 2], [3, 4]], "kernel": [[1, 1], [1, 1]], "pool": 2}, "conv.errors.pool_too_big", "池化的區域", "pooling region"),
     ],
