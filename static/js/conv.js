@@ -13,7 +13,7 @@
     var rows = [];
     cells.forEach(function (cell) {
       var r = +cell.dataset.r, c = +cell.dataset.c;
-      (rows[r] = rows[r] || [])[c] = cell.value.trim() === "" ? "0" : cell.value.trim();
+      (rows[r] = rows[r] || [])[c] = cell.value.trim();  // an empty box stays empty: the server says so
     });
     return rows.map(function (row) { return row.join(","); }).join("_");
   }
@@ -60,6 +60,8 @@
 
   document.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "conv-stage") setPlayLabel(!!timer);
+    // A refused number (bias 5000, an emptied cell): bring its message on screen, on a phone too.
+    if (e.detail.target && e.detail.target.id === "conv-errors") e.detail.target.scrollIntoView({ block: "nearest" });
   });
   document.addEventListener("htmx:responseError", stop);
 
