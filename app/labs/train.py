@@ -125,6 +125,16 @@ def my_recent_jobs(settings: Settings, owner: str) -> list[dict]:
              "test_accuracy": (j.result or {}).get("test_accuracy")} for j in jobs]
 
 
+def within_epoch(view: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a running job is inside its epochs, from the batch points the worker reports: the
+    epoch under way (from 1) and its batch, so a 1-epoch job's bar and words move before it ends."""
+    x, steps, epochs = float(view.get("x") or 0), view.get("steps_per_epoch"), view.get("epochs")
+    if view["status"] != "running" or not steps or not epochs or view.get("stage") != "training":
+        return None
+    epoch = min(int(x), epochs - 1)
+    return {"fraction": min(1.0, x / epochs), "epoch": epoch + 1, "batch": round((x - epoch) * steps), "steps": steps}
+
+
 def job_context(request: Request, settings: Settings, job_id: str, mistake: int = 0) -> dict[str, Any]:
     _ = translator(request)
     job = load_job(settings, job_id)
@@ -139,7 +149,8 @@ def job_context(request: Request, settings: Settings, job_id: str, mistake: int 
     return {
         "workers_online": len(service.workers_online(settings)) if job.status == "queued" else None,
         "stage_text": _(stage_key) if stage_key in catalogue() else None,  # other kinds have stages of their own
-        "job": view, "design": design,
+        "job": view, "design": design, "layers": layer_table(design) if design else None,
+        "within": within_epoch(view),
         "name": describe(design) if design else describe_text(text) if text else job.kind,
         "samples": (job.progress or {}).get("samples", []) if text else [],
         "text_lab": f"/text?model={job.id}" if text else None,
