@@ -37,7 +37,7 @@ from app.jobs.api import load_job, publish_if_first
 from app.jobs.api import router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
-from app.labs.train_form import PRESETS, DesignForm, form_query, progress_charts
+from app.labs.train_form import PRESETS, DesignForm, design_problem, form_query, progress_charts
 from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
                            table_parameters)
 from app.labs.gan import GanJobInput
@@ -79,10 +79,11 @@ def code_comments(request: Request) -> dict[str, str]:
 
 def design_context(request: Request, settings: Settings, form: DesignForm) -> dict[str, Any]:
     design = form.to_design()
-    table = layer_table(design)
+    problem = design_problem(design)  # an impossible CNN: said beside its field, the page stays usable
+    table = [] if problem else layer_table(design)
     total = table_parameters(table)
     return {
-        "form": form, "rows": form.rows(), "design": design, "table": table,
+        "form": form, "rows": form.rows(), "design": design, "table": table, "problem": problem,
         "total_params": total, "code": keras_code(design, code_comments(request)),
         "query": form_query(design), "max_parameters": settings.max_parameters,
         "too_big": total > settings.max_parameters,
@@ -95,7 +96,8 @@ def train_page(request: Request, settings: SettingsDep, form: Annotated[DesignFo
     owner = browser_id(request)
     service.owner_models(settings, owner)
     jobs = my_recent_jobs(settings, owner)
-    return render(request, "train.html", {**design_context(request, settings, form), "jobs": jobs})
+    ctx = design_context(request, settings, form)
+    return render(request, "train.html", {**ctx, "jobs": jobs}, 422 if ctx["problem"] else 200)
 
 
 @router.get("/train/design", response_class=HTMLResponse, summary="The design form and preview (htmx fragment)")
