@@ -135,8 +135,9 @@ _PROBLEMS = {
 
 def describe_validation_error(error: dict, _: Translator) -> str:
     """One pydantic error in the learner's language: 「η」不能小於 0."""
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path")]
-    field = _field_label(loc, _) if loc and f"fields.{loc[0]}" in _catalogue_keys() else ".".join(loc) or "?"
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path", "cookie", "header")]
+    field = ".".join(loc)
+    field = _field_label(loc, _) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
     kind = error.get("type", "")
     ctx = {key: _plain(value) for key, value in (error.get("ctx") or {}).items()}
     if kind in ("literal_error", "enum"):

@@ -37,7 +37,8 @@ from app.jobs.api import load_job, publish_if_first
 from app.jobs.api import router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
-from app.labs.train_form import PRESETS, DesignForm, design_problem, form_query, progress_charts
+from app.labs.train_form import PRESETS, DesignForm, form_query, progress_charts
+from app.labs.train_form import design_problem
 from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
                            table_parameters)
 from app.labs.gan import GanJobInput
