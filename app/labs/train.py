@@ -38,10 +38,10 @@ from app.jobs.api import router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
 from app.labs.train_form import PRESETS, DesignForm, form_query, progress_charts
-from app.labs.train_form import design_problem
 from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
                            table_parameters)
 from app.labs.gan import GanJobInput
+from app.labs.train_form import design_problem
 from app.ml.gan import generator_parameters
 from app.ml.text import check_limits as check_text_limits
 from app.ml.text_design import TextDesign

@@ -16,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ml.design import INPUT_SHAPE  # 28×28: where a CNN's maps start
 from app.charts import Chart
 from app.ml.design import LECTURE_LR, ConvBlock, TrainDesign
-from app.ml.design import INPUT_SHAPE  # 28×28: where a CNN's maps start
 
 MAX_LAYERS, MAX_BLOCKS, MAX_DENSE = 5, 3, 3
 DEFAULT_SEED = TrainDesign.model_fields["seed"].default
