@@ -94,7 +94,7 @@ def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_sta
         page.wait_for_function("() => { const f = document.querySelector('#job-meter .meter-fill');"
                                " return f && parseFloat(f.style.width) > 0 && document.getElementById('batch-counter'); }")
         assert "第 1 / 1 輪" in page.locator("#batch-counter").inner_text()
-        assert page.locator("#job-layer-table tbody tr").count() == 3  # Input, Dense 32, the output: the design
+        assert page.locator("#job-layer-table tbody tr").count() == 4  # Input, Flatten, Dense 32, the output: the design
         screenshot(page, "train-job-running")
         other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
         try:
