@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from app.lan import lan_addresses
@@ -22,11 +23,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         settings = settings.model_copy(update={"teacher_token": secrets.token_urlsafe(12)})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    workers = []
+    workers = None
     if not args.no_worker and settings.workers > 0:
-        from app.jobs.worker import start_local_workers
+        from app.jobs.supervisor import LocalWorkers
 
-        workers = start_local_workers(settings, settings.workers)
+        workers = LocalWorkers(settings, settings.workers).start()  # a dead one is started again
     print(f"\n  函數學習機 AI Playground — http://{'localhost' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/")
     if args.host in ("0.0.0.0", "::"):
         for address in lan_addresses():
@@ -36,6 +37,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     for address in lan_addresses() if args.host in ("0.0.0.0", "::") else []:
         print(f"  學生加入課堂 Students join: http://{address}:{args.port}/join")
     print(f"  資料 Data: {settings.data_dir}\n", flush=True)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; as SystemExit it lets the
+    # `finally` below stop the workers instead of ending this process with them still running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         # timeout_graceful_shutdown: open classroom event streams never end by themselves; without
         # it, Ctrl+C would wait for every phone to go away.
@@ -43,8 +47,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                     access_log=args.access_log,  # a line per request costs ~10 % of a digit prediction
                     timeout_graceful_shutdown=3)
     finally:
-        for w in workers:
-            w.terminate()
+        if workers is not None:
+            workers.stop()
     return 0
 
 

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, description="local training workers started by `playground serve`")
     max_jobs_per_browser: int = 2
+    max_jobs_per_address: int = Field(default=20, description="active jobs from one network address (a browser "
+                                      "without its cookie, or with a made-up one, is still one address)")
+    max_queued_jobs: int = Field(default=1000, description="jobs waiting in the whole queue (a hall of 300 pushed "
+                                 "to train at once fits); more → 429")
+    max_classifiers_per_browser: int = 20
     max_epochs: int = 50
     max_parameters: int = 5_000_000
     job_timeout_s: int = 1800

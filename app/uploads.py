@@ -3,6 +3,10 @@
 Starlette's form parser writes a file over 1 MB to a temporary file and costs more than a
 digit prediction itself; a lab's uploads (a 4 kB canvas, a 15 MB photo) split fine in memory,
 and a learner's photo is then never written to the server's disk.
+
+Every request body is also cut off while it streams in, before any parser stores it (FastAPI's
+`max_body_size`): at DEFAULT_MAX_BODY (app/main.py), or at the limit a route declares with
+`@router.post(..., max_body_size=N)`; the 413 is in the learner's language (app/web.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from python_multipart.multipart import parse_options_header
 from app.errors import UserError
 
 Fields = dict[str, tuple[bytes, bool]]  # field name → (content, whether it was a file)
+DEFAULT_MAX_BODY = 16 * 1024 * 1024  # the largest a route takes without saying so: a 15 MB photo and its form
 
 
 async def read_body(request: Request, limit: int, too_large: UserError) -> bytes:

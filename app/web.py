@@ -8,6 +8,7 @@ right status code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -18,24 +19,56 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from app.errors import UserError  # noqa: F401  (importable from here too, as before)
 from app.i18n import Translator, catalogue, negotiate
+from app.openapi import allowed_methods
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 BROWSER_COOKIE = "pg_browser"
+DEFAULT_RETRY_AFTER_S = 10  # a 429 that names no wait of its own
 log = logging.getLogger("playground")
+
+
+@lru_cache(maxsize=512)
+def _file_hash(path: str, mtime_ns: int) -> str:
+    return hashlib.sha1((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(path: str) -> str:
+    """/static/<path>?v=<hash of its bytes>: a browser may keep it for a year (VersionedStatic),
+    and a changed file gets a new address."""
+    try:
+        mtime = (STATIC_DIR / path).stat().st_mtime_ns
+    except OSError:
+        return f"/static/{path}"
+    return f"/static/{path}?v={_file_hash(path, mtime)}"
+
+
+class VersionedStatic(StaticFiles):
+    """Static files; one asked for by its versioned address (?v=…) is cached as immutable, any
+    other is revalidated (ETag) so that a teacher's edit shows on the next load."""
+
+    async def get_response(self, path: str, scope):
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if versioned else "no-cache"
+        return response
 
 
 @lru_cache
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    t.env.globals["static"] = static_url
     t.env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
     t.env.filters["num"] = format_number
     return t
@@ -128,6 +161,9 @@ _PROBLEMS = {
     "less_than_equal": ("errors.too_large_eq", "le"),
     "too_short": ("errors.too_short", "min_length"),
     "too_long": ("errors.too_long", "max_length"),
+    "string_too_short": ("errors.text_too_short", "min_length"),
+    "string_too_long": ("errors.text_too_long", "max_length"),
+    "bool_type": ("errors.not_text", None),
     "string_type": ("errors.not_text", None),
     "list_type": ("errors.not_text", None),
 }
@@ -139,7 +175,7 @@ def describe_validation_error(error: dict, _: Translator) -> str:
     field = ".".join(loc)
     field = _field_label(loc, _) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
     kind = error.get("type", "")
-    ctx = {key: _plain(value) for key, value in (error.get("ctx") or {}).items()}
+    ctx = error.get("ctx") or {}
     if kind in ("literal_error", "enum"):
         problem = _("errors.choice", choices=ctx.get("expected", ""))
     elif kind == "value_error" and isinstance(ctx.get("error"), UserError):
@@ -147,9 +183,14 @@ def describe_validation_error(error: dict, _: Translator) -> str:
         problem = _(err.key, **err.params)
     elif kind in _PROBLEMS:
         key, limit = _PROBLEMS[kind]
-        problem = _(key, limit=ctx.get(limit, "")) if limit else _(key)
+        bound = ctx.get(limit, "")
+        if isinstance(bound, (int, float)):
+            bound = format_number(bound)  # "0", not "0.0"
+        problem = _(key, limit=bound) if limit else _(key)
     else:
         problem = _("errors.bad_value")
+    if not field:  # the whole request (an empty body, a check across fields): no name to put in front
+        return _("errors.whole", problem=problem)
     return _("errors.field", field=field, problem=problem)
 
 
@@ -170,21 +211,22 @@ def _subscript(n: int) -> str:
     return "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in str(n))
 
 
-def _plain(value):
-    """A limit as a person writes it: 0 rather than 0.0."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
-
-
 def _catalogue_keys():
     return catalogue()
+
+
+def body_limit_mb(request: Request) -> int:
+    """The body limit of the request's route, in MB (for the 413 of FastAPI's max_body_size)."""
+    return round(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY, 0) / (1024 * 1024))
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def _user_error(request: Request, exc: UserError):
-        return error_response(request, exc.status_code, translator(request)(exc.key, **exc.params), exc.key)
+        response = error_response(request, exc.status_code, translator(request)(exc.key, **exc.params), exc.key)
+        if exc.status_code == 429:  # every "too many" says when to come back
+            response.headers["Retry-After"] = str(exc.params.get("seconds", DEFAULT_RETRY_AFTER_S))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -195,9 +237,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         _ = translator(request)
-        key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests"}.get(exc.status_code)
-        message = _(key) if key else str(exc.detail)
-        return error_response(request, exc.status_code, message, key or "http")
+        key = {404: "errors.not_found", 405: "errors.method", 429: "errors.too_many_requests",
+               413: "errors.body_too_large"}.get(exc.status_code)
+        message = _(key, mb=body_limit_mb(request)) if key else str(exc.detail)
+        response = error_response(request, exc.status_code, message, key or "http")
+        response.headers.update(exc.headers or {})  # Allow on a 405, Retry-After on a 429
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched
+            methods = set(response.headers.get("allow", "").replace(" ", "").split(",")) - {""}
+            response.headers["Allow"] = ", ".join(sorted(methods | set(allowed_methods(request.app, request.url.path))))
+        if exc.status_code == 429 and "retry-after" not in response.headers:
+            response.headers["Retry-After"] = str(DEFAULT_RETRY_AFTER_S)
+        return response
 
     @app.exception_handler(Exception)
     async def _server(request: Request, exc: Exception):
@@ -234,8 +284,8 @@ class BrowserIdMiddleware:
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
-    "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-    "connect-src 'self'; frame-ancestors 'self'"
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 
 

@@ -50,6 +50,7 @@ from app.ml.digit_drawings import drawing  # noqa: E402
 from app.ml.digits import ink_box, preprocess, probabilities, read_ink_box, to_mnist  # noqa: E402
 from app.ml.mnist import load_mnist  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from bench.profile import record, stages  # noqa: E402
 from bench.server import start_server  # noqa: E402
 
 BOUNDARY = "benchdigitsboundary"
@@ -69,7 +70,7 @@ def request_bytes(port: int, png: bytes, model: str = "cnn", path: str = "/api/d
 
 
 def canvas_ink(png: bytes) -> np.ndarray:
-    """What the page sends for a canvas: its alpha channel cut to the ink's box (digit-canvas.js inkBox())."""
+    """What the page sends for a canvas: its alpha channel cut to the ink's box (digits_canvas.js inkBox())."""
     with Image.open(io.BytesIO(png)) as image:
         return np.ascontiguousarray(ink_box(np.asarray(image.convert("RGBA"))[..., 3]))
 
@@ -186,6 +187,9 @@ def main() -> int:
     parser.add_argument("--sequential", type=int, default=400, help="sequential requests for the server-side time")
     parser.add_argument("--drawings", type=int, default=1000, help="synthetic drawings for the accuracy check")
     parser.add_argument("--paths", default=",".join(PATHS), help=f"request paths to measure, of {', '.join(PATHS)}")
+    parser.add_argument("--profile", metavar="DIR", help="also sample the server with py-spy during each flat-out run "
+                        "(DIR/<path>.txt) and print where its time went (bench/profile.py); py-spy pauses the server to read "
+                        "its stacks, so take the CPU figures from a run without it")
     parser.add_argument("--no-keras", action="store_true", help="skip the Keras baseline (it loads TensorFlow)")
     parser.add_argument("--assets", default=str(ROOT.parent / "shared"), help="folder with datasets/mnist.npz")
     args = parser.parse_args()
@@ -214,9 +218,12 @@ def main() -> int:
             payloads = [PATHS[name][1](port, png) for png in canvas_pngs]
             asyncio.run(sequential(port, payloads, 50))  # warm up
             server_ms, client_ms = asyncio.run(sequential(port, payloads, args.sequential))
+            spy = record(proc.pid, Path(args.profile) / f"{name}.txt", args.seconds - 1) if args.profile else None
             cpu_before = cpu_seconds(proc.pid)
             count, errors, latencies = asyncio.run(concurrent(port, payloads, args.clients, args.seconds))
             cpu_ms = (cpu_seconds(proc.pid) - cpu_before) / max(count, 1) * 1000
+            if spy is not None:
+                spy.wait(30)
             paced = asyncio.run(concurrent(port, payloads, args.clients, args.seconds, every_ms=150))
             results[name] = {"server_ms": server_ms, "client_ms": client_ms, "count": count, "errors": errors,
                              "latencies": latencies, "cpu_ms": cpu_ms, "paced": paced}
@@ -264,6 +271,11 @@ def main() -> int:
         if old in results and new in results:
             print(f"ratio, server CPU per prediction {old} / {new}: {results[old]['cpu_ms'] / results[new]['cpu_ms']:.2f}× "
                   f"({results[old]['cpu_ms']:.2f} → {results[new]['cpu_ms']:.2f} ms)")
+    for name in results if args.profile else ():
+        raw = Path(args.profile) / f"{name}.txt"
+        if raw.exists():
+            print(f"where the server's time went, {name} (py-spy, samples with the GIL held): " +
+                  " · ".join(f"{what} {share:.0%}" for what, share in stages(raw) if share >= 0.015))
     print(f"load average now {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"default CNN reads {right / len(drawings):.1%} of {len(drawings)} synthetic canvas drawings (PNG, JPEG, WebP)"
           f"   [target ≥ 98 %]")

@@ -21,14 +21,15 @@ def free_port() -> int:
 
 
 def start_server(assets: Path, data_dir: Path, env: dict[str, str] | None = None,
-                 ready_path: str = "/") -> tuple[subprocess.Popen, str]:
-    """`playground serve --no-worker` on a free port; returns once `ready_path` answers 200."""
+                 ready_path: str = "/", root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """`playground serve --no-worker` on a free port; returns once `ready_path` answers 200.
+    `root`: the checkout whose code it runs (another one gives a baseline in the same run)."""
     port = free_port()
     env = {**os.environ, "PLAYGROUND_DATA_DIR": str(data_dir), "PLAYGROUND_ASSETS_DIR": str(assets),
            "PYTHONUNBUFFERED": "1", **(env or {})}
     log = open(data_dir / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-worker"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=root, env={**env, "PYTHONPATH": str(root)}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:

@@ -118,8 +118,11 @@ class ExternalRequestGuard:
         context.route("**/*", on_route)
 
 
-def new_context(browser, width=1280, height=900, lang="zh-TW", touch=False, **kw):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=lang,
+def new_context(browser, width=1280, height=900, lang="zh-TW", touch=False, bypass_csp=True, **kw):
+    """bypass_csp: Playwright's wait_for_function() evaluates its string with eval() inside the page,
+    which the pages' CSP (script-src 'self') refuses; tests/browser/test_csp_browser.py runs the
+    pages under their real CSP."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=lang, bypass_csp=bypass_csp,
                                   has_touch=touch, is_mobile=touch, device_scale_factor=1, **kw)
     guard = ExternalRequestGuard()
     guard.attach(context)

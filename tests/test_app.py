@@ -1,6 +1,10 @@
 """The app shell: home page, languages, projector mode, errors in the learner's language."""
 
+import hashlib
+import re
+
 from app.i18n import LANGUAGES, catalogue, negotiate
+from app.web import STATIC_DIR
 
 
 def test_every_catalogue_entry_has_both_languages():
@@ -63,3 +67,29 @@ def test_api_docs_are_served_locally(client):
     r = client.get("/docs")
     assert r.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in r.text
     assert "cdn" not in r.text.lower()
+
+
+def test_pages_and_files_are_gzipped_and_versioned_files_cached_for_a_year(client):
+    """Classroom Wi-Fi: HTML, JSON, JS and CSS compressed; a versioned static file never asked for twice."""
+    page = client.get("/neuron", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert int(page.headers["content-length"]) < len(page.content) / 2  # the wire carries under half
+    urls = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
+    assert urls and all("?v=" in u for u in urls), urls
+    for url in urls:
+        r = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+        if url.endswith((".js", ".css")) and len(r.content) > 500:
+            assert r.headers.get("content-encoding") == "gzip", url
+    # the address changes with the file's bytes: the hash is of the content
+    css = next(u for u in urls if "css/app.css" in u)
+    digest = hashlib.sha1((STATIC_DIR / "css/app.css").read_bytes()).hexdigest()[:10]
+    assert css.endswith(f"?v={digest}")
+    # an unversioned address is revalidated, not kept
+    assert client.get("/static/css/app.css").headers["cache-control"] == "no-cache"
+    api = client.post("/api/neuron", json={"x": [1, 3], "w": [1, 2], "b": 1, "activation": "relu"},
+                      headers={"Accept-Encoding": "gzip"})
+    assert api.status_code == 200
+    tiny = client.get("/api/digits/models", headers={"Accept-Encoding": "gzip"})
+    assert len(tiny.content) >= 500 or "content-encoding" not in tiny.headers  # small answers are left alone

@@ -19,7 +19,8 @@ SHARED = {
     "app/locales": {"common"},
     "app/labs": {"__init__", "forms"},
     "tests/labs": {"__init__"},
-    "tests/browser": {"__init__", "pages", "nn_parity"},  # every page at both sizes; nn.js against app/nn
+    "tests/browser": {"__init__", "pages", "nn_parity", "csp", "layout"},  # every page at both sizes; nn.js
+                                                       # against app/nn; the real CSP; the layout checks
 }
 NAME = re.compile(r"^[a-z0-9_.]+$")
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.classifiers.store import JOB_KIND, class_names, get, job_ids
 from app.classifiers.tables import Classifier, ClassifierClass, ClassifierPhoto, utcnow
@@ -80,6 +80,9 @@ def create(settings: Settings, owner: str, name: str, classes: list[str]) -> str
     with session_scope(settings.database_url_resolved) as s:
         s.add(Classifier(id=cid, owner=owner, name=title))
         s.flush()
+        mine = s.scalar(select(func.count()).select_from(Classifier).where(Classifier.owner == owner))
+        if mine > settings.max_classifiers_per_browser:  # rolled back
+            raise UserError("classifiers.error_too_many", 429, max=settings.max_classifiers_per_browser, seconds=60)
         for i, n in enumerate(names):
             s.add(ClassifierClass(classifier_id=cid, index=i, name=n))
     return cid

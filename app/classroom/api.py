@@ -35,8 +35,11 @@ class ClassCreated(BaseModel):
     join_url: str
 
 
+NICKNAME_TYPED_MAX = 60  # longer is not a nickname (it would be cut to store.NICKNAME_MAX anyway)
+
+
 class JoinRequest(BaseModel):
-    nickname: str = Field(min_length=1, max_length=60, description="shown to the class; deleted when the class ends")
+    nickname: str = Field(min_length=1, max_length=NICKNAME_TYPED_MAX, description="shown to the class; deleted when the class ends")
 
 
 class Joined(BaseModel):
@@ -93,7 +96,7 @@ def join(request: Request, settings, code: str, nickname: str) -> tuple[str, sto
     wait = max(svc.join_limiter.take(f"{address}|{request.scope.get('browser_id', '')}"), svc.join_ip_limiter.take(address))
     if wait > 0:
         raise UserError("classroom.rate_limited", 429, seconds=max(1, round(wait + 0.49)))
-    nickname = store.clean_nickname(nickname)
+    nickname = store.clean_nickname(nickname) if len(nickname) <= NICKNAME_TYPED_MAX else ""
     if not nickname:
         raise UserError("classroom.bad_nickname")
     try:
@@ -187,7 +190,7 @@ def student_texts(request: Request, ref: store.StudentRef) -> dict[str, str]:
     _ = translator(request)
     return {"badge": _("classroom.badge", code=ref.code, nickname=ref.nickname), "leave": _("classroom.leave"),
             "ended": _("classroom.ended_toast"), "removed": _("classroom.removed_toast"), "left": _("classroom.left_toast"),
-            "opening": _("classroom.opening")}
+            "opening": _("classroom.opening"), "dismiss": _("classroom.dismiss")}
 
 
 def leave_class(request: Request) -> bool:

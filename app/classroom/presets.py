@@ -92,6 +92,8 @@ def build_push(lab: str, state: dict[str, Any], note: dict[str, str] | None = No
 def push_from_url(text: str, note: dict[str, str] | None = None, paths: dict[str, str] | None = None) -> dict[str, Any]:
     """A lab URL the teacher copied ("http://…/neuron?w1=1&b=1" or "/neuron?…") → a push."""
     parts = urlsplit(text.strip())
+    if parts.scheme not in ("", "http", "https") or (parts.netloc and not parts.scheme) or "\\" in text:
+        raise BadPush("classroom.bad_url")  # javascript:…, //other-host/…: not a link a teacher copied from a lab
     paths = lab_paths(paths)
     for lab, path in paths.items():
         if parts.path.rstrip("/") == path:

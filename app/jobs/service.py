@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -27,10 +28,16 @@ from app.jobs.kinds import KINDS
 from app.jobs.queue import enqueue
 from app.jobs.recovery import MAX_ATTEMPTS, TIMEOUT_GRACE_S, reap_stale, requeue_orphans  # noqa: F401
 from app.jobs.store import aware, finished_jobs, get_job, mark_announced, worker_seen, workers_online  # noqa: F401
-from app.jobs.tables import ACTIVE, Job, utcnow
+from app.jobs.tables import ACTIVE, Job, JobClient, utcnow
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+# The client address of the request being handled (set for each request by app/security.py): a
+# browser that sends no cookie, or a made-up one each time, still counts against its address.
+SUBMITTER_ADDRESS: ContextVar[str] = ContextVar("submitter_address", default="")
+RETRY_AFTER_S = 30  # what a refused submitter is told to wait (Retry-After)
 
 
 def new_job_id() -> str:
@@ -52,7 +59,18 @@ def submit_job(settings: Settings, kind: str, params: dict[str, Any], owner: str
         job_id = job.id
         active = s.scalar(select(func.count()).select_from(Job).where(Job.owner == owner, Job.status.in_(ACTIVE)))
         if owner and active > settings.max_jobs_per_browser:  # mine included
-            raise UserError("jobs.too_many", 429, limit=settings.max_jobs_per_browser)  # rolled back
+            raise UserError("jobs.too_many", 429, limit=settings.max_jobs_per_browser, seconds=RETRY_AFTER_S)  # rolled back
+        address = SUBMITTER_ADDRESS.get()[:64]
+        if address:
+            s.add(JobClient(job_id=job_id, address=address))
+            s.flush()
+            here = s.scalar(select(func.count()).select_from(JobClient).join(Job, Job.id == JobClient.job_id)
+                            .where(JobClient.address == address, Job.status.in_(ACTIVE)))
+            if here > settings.max_jobs_per_address:
+                raise UserError("jobs.too_many_here", 429, limit=settings.max_jobs_per_address, seconds=RETRY_AFTER_S)
+        queued = s.scalar(select(func.count()).select_from(Job).where(Job.status == "queued"))
+        if queued > settings.max_queued_jobs:  # a crowd of addresses still cannot grow the queue without end
+            raise UserError("jobs.queue_full", 429, limit=settings.max_queued_jobs, seconds=RETRY_AFTER_S)
     try:
         enqueue(settings, job_id)
     except Exception as exc:  # the queue (Redis) is down: say so instead of waiting forever

@@ -49,6 +49,15 @@ class Job(Base):
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the kind's result, e.g. test accuracy
 
 
+class JobClient(Base):
+    """The network address a job was submitted from: the per-address quota in service.submit_job()."""
+
+    __tablename__ = "job_clients"
+
+    job_id: Mapped[str] = mapped_column(String(32), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+
+
 class JobFile(Base):
     """Bytes a job keeps in the database: its checkpoint and its trained model.
 

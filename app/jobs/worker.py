@@ -2,8 +2,8 @@
 
 It runs huey's consumer (one job at a time: one GPU, one job), a housekeeping thread that
 recovers jobs of dead workers (recovery.reap_stale), and loads Keras before the first job so a
-learner's job is not charged for the import. `playground serve` starts local ones with
-start_local_workers(); on a GPU host start one per GPU:
+learner's job is not charged for the import. `playground serve` starts local ones and keeps
+them alive (app/jobs/supervisor.py); on a GPU host start one per GPU:
 
     PLAYGROUND_DATABASE_URL=postgresql+psycopg://… PLAYGROUND_QUEUE_URL=redis://web:6379/0 \\
         playground worker --backend jax --device 0
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
+import socket
+import time
 import threading
 
-from app.jobs.recovery import reap_stale
+from app.jobs.recovery import reap_stale, requeue_orphans
 from app.jobs.store import worker_seen
 from app.jobs.tasks import describe_device, worker_name
 from app.settings import Settings
@@ -34,28 +34,31 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def start_local_workers(settings: Settings, n: int) -> list[subprocess.Popen]:
-    """n worker processes on this machine, with the same settings as the caller."""
-    env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
-    return [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env) for _ in range(n)]
+ORPHAN_CHECK_S = 2.0  # how soon a job of a dead process on this host goes to a worker still alive
 
 
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:
     interval = max(1.0, settings.heartbeat_timeout_s / 3)
     backend, device = describe_device()
+    host, due = socket.gethostname(), 0.0
     while True:
-        try:
-            worker_seen(settings, worker_name(), backend, device)
+        if time.monotonic() >= due:
+            due = time.monotonic() + interval
+            try:
+                worker_seen(settings, worker_name(), backend, device)
+                touched = reap_stale(settings)
+                if touched:
+                    log.warning("recovered jobs %s", touched)
+            except Exception:
+                log.exception("housekeeping failed")
+        try:  # a worker of this host killed mid-job (kill -9, out of memory): no need to wait for its heartbeat
+            orphans = requeue_orphans(settings, host)
+            if orphans:
+                log.warning("jobs of a dead worker on this host, queued again: %s", orphans)
         except Exception:
-            log.exception("could not stamp this worker")
-        if stop.wait(interval):
+            log.exception("could not look for orphaned jobs")
+        if stop.wait(min(interval, ORPHAN_CHECK_S)):
             return
-        try:
-            touched = reap_stale(settings)
-            if touched:
-                log.warning("recovered jobs %s", touched)
-        except Exception:
-            log.exception("housekeeping failed")
 
 
 def run_worker(settings: Settings, backend: str | None = None, device: str | None = None) -> int:
@@ -84,10 +87,6 @@ def run_worker(settings: Settings, backend: str | None = None, device: str | Non
 
     training.warm_up(settings)
     log.info("worker ready: backend=%s device=%s queue=%s", backend_name, device_name, settings.queue_url or "sqlite")
-
-    import socket
-
-    from app.jobs.recovery import requeue_orphans
 
     orphans = requeue_orphans(settings, socket.gethostname())
     if orphans:

@@ -78,6 +78,12 @@ class FormState(BaseModel):
     preset: str | None = Field(None, max_length=20)
 
 
+# What one request may carry: 200 photos shrunk by the page (≤ 400 kB each), or a few full-size ones
+# sent without JavaScript; cut off while it streams in (app/security.py), never stored past this.
+PHOTOS_BODY = 96 * 1024 * 1024
+ONE_PHOTO_BODY = MAX_UPLOAD_BYTES + 64 * 1024
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 def _too_large(request: Request, filename: str) -> UserError:
@@ -177,7 +183,8 @@ def class_fragment(request: Request, cid: str, index: int, settings: SettingsDep
 
 
 @router.post("/classifiers/{cid}/classes/{index}/photos", response_class=HTMLResponse,
-             summary="Add photos to a class (htmx: the class card; without JavaScript: back to the page)")
+             summary="Add photos to a class (htmx: the class card; without JavaScript: back to the page)",
+             max_body_size=PHOTOS_BODY)
 def add_photos_fragment(request: Request, cid: str, index: int, settings: SettingsDep, owner: BrowserIdDep,
                         images: list[UploadFile] | None = File(None)):
     upload(request, settings, cid, owner, index, images)
@@ -209,7 +216,8 @@ def train_fragment(request: Request, cid: str, settings: SettingsDep, owner: Bro
     return RedirectResponse(f"/classifiers/{cid}#status", status_code=303)
 
 
-@router.post("/classifiers/{cid}/try", response_class=HTMLResponse, summary="Classify a photo with it (htmx fragment)")
+@router.post("/classifiers/{cid}/try", response_class=HTMLResponse, summary="Classify a photo with it (htmx fragment)",
+             max_body_size=ONE_PHOTO_BODY)
 def try_fragment(request: Request, cid: str, settings: SettingsDep, models: ModelsDep, owner: BrowserIdDep,
                  image: list[UploadFile] | None = File(None, description="the upload field and the camera field")):
     c = service.owned(settings, cid, owner)
@@ -266,7 +274,7 @@ def api_get(cid: str, settings: SettingsDep, owner: BrowserIdDep, request: Reque
 @router.post("/api/classifiers/{cid}/classes/{index}/images", response_model=Counts, tags=["classifiers"],
              summary="Add photos to class `index` (multipart, field `images`, repeated) → photo counts",
              responses={413: {"description": "a file over 15 MB, or more than 200 photos in all"},
-                        415: {"description": "a file that is not an image"}})
+                        415: {"description": "a file that is not an image"}}, max_body_size=PHOTOS_BODY)
 def api_add_images(request: Request, cid: str, index: int, settings: SettingsDep, owner: BrowserIdDep,
                    images: list[UploadFile] | None = File(None, description="photos (JPEG, PNG, WebP, …; ≤ 15 MB each)")):
     return upload(request, settings, cid, owner, index, images)

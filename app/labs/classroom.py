@@ -139,13 +139,16 @@ def join_page(request: Request, code: str = "", nickname: str = ""):
 
 @pages.post("/join", response_class=HTMLResponse)
 def join_submit(request: Request, settings: SettingsDep, code: str = Form("", max_length=40),
-                nickname: str = Form("", max_length=60)):
+                nickname: str = Form("", max_length=4000)):  # api.join() says what a nickname may be
     try:
         token, ref = api.join(request, settings, code, nickname)
     except UserError as e:
         message = translator(request)(e.key, **e.params)
-        return render(request, "classroom_join.html", {"code": code, "nickname": nickname, "error": message},
+        page = render(request, "classroom_join.html", {"code": code, "nickname": nickname, "error": message},
                       status_code=e.status_code)
+        if e.status_code == 429:
+            page.headers["Retry-After"] = str(e.params.get("seconds", 1))
+        return page
     response = RedirectResponse("/classroom-here", status_code=303)
     auth.set_student_cookies(response, token, ref.code)
     return response

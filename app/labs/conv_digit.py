@@ -59,6 +59,7 @@ def get_inside(request: Request, settings: SettingsDep, models: ModelsDep) -> Cn
 
 
 InsideDep = Annotated[CnnInside, Depends(get_inside)]
+DRAWING_BODY = digit_math.MAX_UPLOAD_BYTES + 16 * 1024  # the drawing and the form's other fields
 
 
 def read_picture(image: UploadFile) -> np.ndarray:
@@ -125,7 +126,7 @@ def conv_digit_filters(request: Request, inside: InsideDep):
     return render(request, "partials/conv_digit_filters.html", {"filters": filter_views(inside)})
 
 
-@router.post("/conv/digit/layers", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/conv/digit/layers", response_class=HTMLResponse, include_in_schema=False, max_body_size=DRAWING_BODY)
 def conv_digit_layers(request: Request, inside: InsideDep, image: UploadFile = File(...), scale: Literal["layer", "map"] = Form("layer")):
     picture = read_picture(image)
     layers = inside.run(picture)
@@ -160,7 +161,8 @@ class Activations(BaseModel):
 @router.post("/api/digits/activations", response_model=Activations, tags=["conv"],
              summary="Every layer of the default CNN for a handwritten digit",
              responses={413: {"description": "upload over 2 MB"}, 415: {"description": "not a PNG, JPEG or WebP image"},
-                        422: {"description": "empty canvas or broken image"}, 503: {"description": "the default CNN is not available"}})
+                        422: {"description": "empty canvas or broken image"}, 503: {"description": "the default CNN is not available"}},
+             max_body_size=DRAWING_BODY)
 def activations_api(inside: InsideDep, image: UploadFile = File(description="the drawing as PNG, JPEG or WebP")) -> Activations:
     """The drawing, preprocessed like MNIST, through the default CNN: every layer's output
     (conv1 → 28×28×16 feature maps, pool1 → 14×14×16, …, dense1, the softmax output) and

@@ -60,7 +60,7 @@ Eta = Annotated[float, Field(allow_inf_nan=False, json_schema_extra={"exclusiveM
 
 def _known_loss(value):
     """The loss's name, or a FieldError listing the names we know."""
-    if value not in LOSSES:
+    if not isinstance(value, str) or value not in LOSSES:  # {} or [] is no name (and unhashable)
         raise FieldError("descent.unknown_loss", choices=" / ".join(LOSSES))
     return value
 

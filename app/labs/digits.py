@@ -211,7 +211,8 @@ def page_context(request: Request, models: ModelRegistry, browser: str, state: D
         "pixels": None,
         "answers": [{"title": m.title(_.lang), "short": short_title(m.title(_.lang)), "id": m.id} for m in ([main, vs] if vs else [main])],
         "one_hot_digit": 7,
-        "strings": _.many("digits.readout", "digits.readout_hint", "digits.error_offline", "digits.working", "digits.confidence"),
+        "strings": _.many("digits.readout", "digits.readout_hint", "digits.error_offline", "digits.working", "digits.confidence",
+                          "digits.draw_prompt", "digits.seen_empty"),
     }
 
 

@@ -87,12 +87,15 @@ class FitInput(BaseModel):
         return fitmath.target_points(self.target) if isinstance(self.target, str) else np.asarray(self.target, float)
 
 
+Value = float | None  # null once the training has diverged (η too large: the numbers overflow)
+
+
 class FitOut(BaseModel):
-    mse: float = Field(description="final mean squared error on the target's points")
-    curve: list[list[float]] = Field(description="[x, ŷ(x)] over the target's x range")
-    pieces: list[list[list[float]]] = Field(description="per hidden neuron: [x, vⱼ·φ(wⱼx + bⱼ)]")
-    losses: list[float] = Field(description="the MSE during training, about 50 values")
-    bias: float = Field(description="c, the output neuron's bias: ŷ = Σ pieces + c")
+    mse: Value = Field(description="final mean squared error on the target's points (null: diverged)")
+    curve: list[list[Value]] = Field(description="[x, ŷ(x)] over the target's x range")
+    pieces: list[list[list[Value]]] = Field(description="per hidden neuron: [x, vⱼ·φ(wⱼx + bⱼ)]")
+    losses: list[Value] = Field(description="the MSE during training, about 50 values")
+    bias: Value = Field(description="c, the output neuron's bias: ŷ = Σ pieces + c")
 
 
 class FitState(BaseModel):

@@ -51,7 +51,7 @@ class NeuronInput(BaseModel):
     @field_validator("activation", mode="before")
     @classmethod
     def _known_activation(cls, value):
-        if value not in ACTIVATIONS:
+        if not isinstance(value, str) or value not in ACTIVATIONS:  # {} or [] is no name (and unhashable)
             raise FieldError("neuron.unknown_activation", choices=" / ".join(ACTIVATIONS))
         return value
 

@@ -33,7 +33,7 @@ from app.labs import Lab
 from app.ml import photos as photo_ml
 from app.ml.registry import Manifest, ModelNotAvailable, ModelRegistry
 from app.uploads import read_upload
-from app.web import STATIC_DIR, UserError, describe_validation_error, render, translator
+from app.web import STATIC_DIR, UserError, describe_validation_error, render, static_url, translator
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -189,7 +189,7 @@ def page_context(request: Request, models: ModelRegistry, browser: str, model_id
     return {
         "model_id": model_id,
         "choices": [{"id": m.id, "title": m.title(lang), "builtin": m.builtin} for m in listed],
-        "gallery": [{"id": k, "title_key": v, "url": f"/static/gallery/{k}.jpg", "query": query_string(model_id, k)}
+        "gallery": [{"id": k, "title_key": v, "url": static_url(f"gallery/{k}.jpg"), "query": query_string(model_id, k)}
                     for k, v in GALLERY.items()],
         "max_mb": photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024),
         "strings": translator(request).many("photos.camera_denied", "photos.sending", "photos.shrunk", "app.offline"),
@@ -243,7 +243,7 @@ def _upload_fragment(request: Request, models: ModelRegistry, browser: str, data
     return response
 
 
-@router.post("/photos/classify", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/photos/classify", response_class=HTMLResponse, include_in_schema=False, max_body_size=MAX_BODY)
 async def photos_upload_fragment(request: Request, models: ModelsDep, browser: BrowserIdDep):
     received = time.perf_counter()
     data, form = await read_photo_form(request)
@@ -259,7 +259,7 @@ def _api_answer(request: Request, models: ModelRegistry, data: bytes, form: Clas
     return JSONResponse(body.model_dump(), headers={"Server-Timing": server_timing(result, started, received)})
 
 
-@router.post("/api/photos/classify", response_model=PhotoAnswer, openapi_extra=MULTIPART_DOC,
+@router.post("/api/photos/classify", response_model=PhotoAnswer, openapi_extra=MULTIPART_DOC, max_body_size=MAX_BODY,
              summary="Classify a photo: image → the top classes with English and Traditional Chinese labels",
              responses={404: {"description": "no such model"},
                         413: {"description": "upload over 15 MB, or too many pixels (a decompression bomb)"},

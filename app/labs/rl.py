@@ -120,7 +120,8 @@ class RLState(GridParams):
                           "epsilon": plain_number(self.epsilon), "seed": self.seed, "steps": self.steps})
 
 
-Cell = tuple[int, int]
+# [row, col]: a list in the schema (schemathesis 4 cannot check a tuple's prefixItems in a response)
+Cell = Annotated[list[int], Field(min_length=2, max_length=2)]
 
 
 class GridworldOut(BaseModel):

@@ -24,8 +24,9 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
 from app.db import session_scope
@@ -265,9 +266,14 @@ def design_fragment(request: Request, settings: SettingsDep, form: Annotated[Tex
     return response
 
 
-@router.post("/text/jobs", summary="Start training the poem model in the form")
+@router.post("/text/jobs", summary="Start training the poem model in the form", response_class=HTMLResponse,
+             responses={303: {"description": "to the job page"}})
 def train_submit(request: Request, settings: SettingsDep, form: Annotated[TextForm, Form()]):
-    job_id, _count = submit_design(settings, TextDesign.model_validate(form.model_dump()), browser_id(request))
+    try:
+        design = TextDesign.model_validate(form.model_dump())
+    except ValidationError as exc:  # the learner's mistake, reported with its field: not a 500
+        raise RequestValidationError([{**e, "loc": ("form", *e["loc"])} for e in exc.errors()]) from exc
+    job_id, _count = submit_design(settings, design, browser_id(request))
     url = f"/train/jobs/{job_id}"
     if is_htmx(request):
         return Response("", headers={"HX-Redirect": url})

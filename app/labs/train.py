@@ -20,6 +20,7 @@ progress fragment renders in a few milliseconds.
 from __future__ import annotations
 
 import io
+import json
 from typing import Annotated, Any
 
 import numpy as np
@@ -37,11 +38,10 @@ from app.jobs.api import load_job, publish_if_first
 from app.jobs.api import router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
-from app.labs.train_form import PRESETS, DesignForm, form_query, progress_charts
+from app.labs.train_form import PRESETS, DesignForm, DesignSubmission, design_problem, form_query, progress_charts
 from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
                            table_parameters)
 from app.labs.gan import GanJobInput
-from app.labs.train_form import design_problem
 from app.ml.gan import generator_parameters
 from app.ml.text import check_limits as check_text_limits
 from app.ml.text_design import TextDesign
@@ -78,8 +78,17 @@ def code_comments(request: Request) -> dict[str, str]:
     return {key: _(f"train.code_{key}") for key in CODE_COMMENTS}
 
 
+def form_design(form: DesignForm, where: str) -> TrainDesign:
+    """The form's design; a value out of range is the learner's mistake (422 with its field's name),
+    reported inside the handler rather than escaping it as a 500."""
+    try:
+        return form.to_design()
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors()]) from exc
+
+
 def design_context(request: Request, settings: Settings, form: DesignForm) -> dict[str, Any]:
-    design = form.to_design()
+    design = form_design(form, "query")
     problem = design_problem(design)  # an impossible CNN: said beside its field, the page stays usable
     table = [] if problem else layer_table(design)
     total = table_parameters(table)
@@ -109,9 +118,10 @@ def train_design_fragment(request: Request, settings: SettingsDep, form: Annotat
     return response
 
 
-@router.post("/train/jobs", summary="Start training the design in the form")
-def train_submit(request: Request, settings: SettingsDep, form: Annotated[DesignForm, Form()]):
-    job_id, _count = submit_design(settings, form.to_design(), browser_id(request))
+@router.post("/train/jobs", summary="Start training the design in the form", response_class=HTMLResponse,
+             responses={303: {"description": "to the job page"}})
+def train_submit(request: Request, settings: SettingsDep, form: Annotated[DesignSubmission, Form()]):
+    job_id, _count = submit_design(settings, form_design(form, "form"), browser_id(request))
     url = f"/train/jobs/{job_id}"
     if is_htmx(request):
         return Response("", headers={"HX-Redirect": url})
@@ -152,7 +162,7 @@ def job_context(request: Request, settings: Settings, job_id: str, mistake: int 
     return {
         "workers_online": len(service.workers_online(settings)) if job.status == "queued" else None,
         "stage_text": _(stage_key) if stage_key in catalogue() else None,  # other kinds have stages of their own
-        "job": view, "design": design, "layers": layer_table(design) if design else None,
+        "job": view, "design": design,
         "within": within_epoch(view),
         "name": describe(design) if design else describe_text(text) if text else job.kind,
         "samples": (job.progress or {}).get("samples", []) if text else [],
@@ -201,7 +211,8 @@ def mnist_test_images(request: Request, settings: Settings) -> np.ndarray:
     return images
 
 
-@router.get("/train/digit/{index}.png", summary="One MNIST test digit as a PNG")
+@router.get("/train/digit/{index}.png", summary="One MNIST test digit as a PNG", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
 def test_digit(request: Request, index: int, settings: SettingsDep):
     from PIL import Image
 
@@ -233,8 +244,9 @@ JOB_EXAMPLES = {
 
 
 def _validated(model: type[BaseModel], body: dict) -> BaseModel:
+    """The body as `model`, in strict JSON mode: "epochs": "5" or true is not a number of epochs."""
     try:
-        return model.model_validate(body)
+        return model.model_validate_json(json.dumps(body), strict=True)
     except ValidationError as exc:  # reported like FastAPI's own validation errors, in the learner's language
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
 

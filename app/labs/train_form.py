@@ -12,30 +12,35 @@ into the TrainDesign that POST /api/jobs takes, so a teacher's link starts exact
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.ml.design import INPUT_SHAPE  # 28×28: where a CNN's maps start
 from app.charts import Chart
-from app.ml.design import LECTURE_LR, ConvBlock, TrainDesign
+from app.ml.design import INPUT_SHAPE, LECTURE_LR, MAX_UNITS, ConvBlock, TrainDesign
 
 MAX_LAYERS, MAX_BLOCKS, MAX_DENSE = 5, 3, 3
 DEFAULT_SEED = TrainDesign.model_fields["seed"].default
+# One value of a repeated field, bounded as TrainDesign and ConvBlock bound it, so that a bad value
+# in the URL is reported with its field's name ("neurons[0] must be at most 4096"), not as a 500.
+Units = Annotated[int, Field(ge=1, le=MAX_UNITS)]
+Filters = Annotated[int, Field(ge=1, le=256)]
+Kernel = Annotated[int, Field(ge=1, le=9)]
+Pool = Annotated[int, Field(ge=0, le=4)]
 
 
 class DesignForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
     architecture: Literal["dnn", "cnn"] = "dnn"
     layers: int = Field(2, ge=1, le=MAX_LAYERS)
-    neurons: list[int] = Field(default_factory=lambda: [100, 100], max_length=MAX_LAYERS)
+    neurons: list[Units] = Field(default_factory=lambda: [100, 100], max_length=MAX_LAYERS)
     blocks: int = Field(3, ge=1, le=MAX_BLOCKS)
-    filters: list[int] = Field(default_factory=lambda: [16, 32, 64], max_length=MAX_BLOCKS)
-    kernel: list[int] = Field(default_factory=lambda: [3, 3, 3], max_length=MAX_BLOCKS)
+    filters: list[Filters] = Field(default_factory=lambda: [16, 32, 64], max_length=MAX_BLOCKS)
+    kernel: list[Kernel] = Field(default_factory=lambda: [3, 3, 3], max_length=MAX_BLOCKS)
     padding: list[Literal["same", "valid"]] = Field(default_factory=lambda: ["same"] * 3, max_length=MAX_BLOCKS)
-    pool: list[int] = Field(default_factory=lambda: [2, 2, 2], max_length=MAX_BLOCKS)
+    pool: list[Pool] = Field(default_factory=lambda: [2, 2, 2], max_length=MAX_BLOCKS)
     dense_count: int = Field(1, ge=0, le=MAX_DENSE)
-    dense: list[int] = Field(default_factory=lambda: [64], max_length=MAX_DENSE)
+    dense: list[Units] = Field(default_factory=lambda: [64], max_length=MAX_DENSE)
     activation: Literal["relu", "sigmoid", "tanh"] = "relu"
     loss: Literal["mse", "categorical_crossentropy"] = "mse"
     optimizer: Literal["sgd", "adam"] = "sgd"
@@ -48,6 +53,7 @@ class DesignForm(BaseModel):
         return (list(values) + [default] * n)[:n]
 
     def to_design(self) -> TrainDesign:
+        """The TrainDesign of this form (pydantic ValidationError if a value is out of its range)."""
         blocks = [ConvBlock(filters=f, kernel_size=k, padding=p, pool=q) for f, k, p, q in zip(
             self.padded(self.filters, self.blocks, 32), self.padded(self.kernel, self.blocks, 3),
             self.padded(self.padding, self.blocks, "same"), self.padded(self.pool, self.blocks, 2))]
@@ -65,6 +71,12 @@ class DesignForm(BaseModel):
                                self.padded(self.padding, self.blocks, "same"), self.padded(self.pool, self.blocks, 2))),
             "dense": self.padded(self.dense, self.dense_count, 64),
         }
+
+
+class DesignSubmission(DesignForm):
+    """The form as the "train" button posts it: every field is there, so an empty POST starts nothing."""
+
+    architecture: Literal["dnn", "cnn"]
 
 
 def form_query(design: TrainDesign) -> str:

@@ -86,7 +86,7 @@ def _colour(t: np.ndarray, stops: np.ndarray) -> np.ndarray:
 
 def _png(rgb: np.ndarray) -> str:
     buffer = io.BytesIO()
-    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", optimize=False, compress_level=1)
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", optimize=False, compress_level=9)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

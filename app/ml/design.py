@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import FieldError, UserError
 
@@ -28,11 +28,12 @@ NUM_CLASSES = 10  # the digits 0–9
 LECTURE_DNN_HIDDEN = [100, 100]
 LECTURE_CNN_DENSE = [64]
 LECTURE_LR = 0.087  # the notebook's SGD learning rate
+MAX_UNITS = 4096  # neurons in one Dense layer
 VALIDATION_SIZE = 10_000  # the last 10 000 training digits check for over-fitting; the test split is never trained on
 
 
 class ConvBlock(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     filters: int = Field(16, ge=1, le=256)
     kernel_size: int = Field(3, ge=1, le=9)
     padding: Literal["same", "valid"] = "same"
@@ -43,9 +44,10 @@ LECTURE_CNN_BLOCKS = [ConvBlock(filters=16), ConvBlock(filters=32), ConvBlock(fi
 
 
 class TrainDesign(BaseModel):
-    """What POST /api/jobs takes: the network, how to train it, on which data."""
+    """What POST /api/jobs takes: the network, how to train it, on which data. Strict: "epochs": "5"
+    or true is refused, not read as a number."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     dataset: Literal["mnist"] = "mnist"
     architecture: Literal["dnn", "cnn"] = "dnn"
     hidden_layers: list[int] = Field(LECTURE_DNN_HIDDEN, min_length=1, max_length=5, description="DNN: neurons per hidden layer")
@@ -54,18 +56,18 @@ class TrainDesign(BaseModel):
     activation: Literal["relu", "sigmoid", "tanh"] = "relu"
     loss: Literal["mse", "categorical_crossentropy"] = "mse"
     optimizer: Literal["sgd", "adam"] = "sgd"
-    learning_rate: float = Field(LECTURE_LR, gt=0, le=10)
+    learning_rate: float = Field(LECTURE_LR, gt=0, le=10, allow_inf_nan=False)
     batch_size: int = Field(100, ge=1, le=2048)
     epochs: int = Field(5, ge=1, le=50)
     train_subset: int | None = Field(None, ge=100, le=50_000, description="train on the first n digits only (quick demos, tests)")
     seed: int = Field(1, ge=0, le=2**31 - 1)
 
-    @model_validator(mode="after")
-    def _units_in_range(self):
-        for n in self.hidden_layers + self.dense_layers:
-            if not 1 <= n <= 4096:
-                raise DesignError("train.bad_units", max=4096)
-        return self
+    @field_validator("hidden_layers", "dense_layers")
+    @classmethod
+    def _units_in_range(cls, units: list[int]) -> list[int]:  # a field's error: reported with its name
+        if any(not 1 <= n <= MAX_UNITS for n in units):
+            raise DesignError("train.bad_units", max=MAX_UNITS)
+        return units
 
 
 def layer_table(design: TrainDesign) -> list[dict]:

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageChops, UnidentifiedImageError
 
 from app.errors import UserError
+from app.ml.decoding import bounded_decode
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a 280×280 canvas PNG is ~10 kB
 MAX_PIXELS = 4096 * 4096  # checked from the header, before decoding (decompression bombs)
@@ -51,8 +52,9 @@ def decode_ink(data: bytes) -> np.ndarray:
                 raise UserError("digits.error_too_many_pixels", 413)
             if min(width, height) < MIN_SIDE:
                 raise UserError("digits.error_too_small", 422, width=width, height=height, min=MIN_SIDE)
-            image.load()  # truncated or corrupt data fails here
-            return _ink_of(image)
+            with bounded_decode(width * height):
+                image.load()  # truncated or corrupt data fails here
+                return _ink_of(image)
     except UserError:
         raise
     except Image.DecompressionBombError as exc:

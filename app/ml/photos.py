@@ -23,12 +23,16 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from app.ml import imagenet, jpeg_dc
+from app.ml.decoding import bounded_decode
 from app.ml.manifest import Manifest, input_size, model_input  # noqa: F401  (importable from here too)
 from app.errors import UserError
 from app.ml.registry import ModelRegistry
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 48-megapixel phone photo passes; a decompression bomb does not
+# Formats decoded at full size (PNG, WebP, GIF, HEIF …: no draft mode) are bounded lower:
+# 16 megapixels are 64 MB of RGBA while they decode (app/ml/decoding.py).
+MAX_FULL_DECODE_PIXELS = 16_000_000
 MIN_SIDE = 32  # smaller than this has nothing for a CNN to see
 INPUT_SIZE = 224
 
@@ -112,6 +116,24 @@ def decode(data: bytes, size: int = INPUT_SIZE) -> Photo:
         raise UserError("photos.error_bomb", 413, mp=MAX_PIXELS // 1_000_000)
     if min(width, height) < MIN_SIDE:
         raise UserError("photos.error_too_small", min=MIN_SIDE, width=width, height=height)
+    jpeg = im.format in ("JPEG", "MPO")
+    if not jpeg and width * height > MAX_FULL_DECODE_PIXELS:
+        raise UserError("photos.error_too_many_pixels", 413, format=im.format or "?", mp=round(width * height / 1e6),
+                        limit=MAX_FULL_DECODE_PIXELS // 1_000_000)
+    # Other formats decode in full, and a PNG's EXIF may follow its pixels (getexif() then decodes
+    # them all): from here on, a large one takes its turn. A JPEG's turn depends on its draft size.
+    with bounded_decode(0 if jpeg else width * height):
+        small, orientation = _upright_square(im, data, size, jpeg)
+    if orientation in ORIENTATION:  # the centre square of an upright photo = the upright centre square
+        small = small.transpose(ORIENTATION[orientation])
+        if orientation >= 5:
+            width, height = height, width
+    pixels = np.asarray(small.convert("RGB") if small.mode != "RGB" else small, dtype=np.uint8)
+    return Photo(pixels=pixels, width=width, height=height, format=im.format or "?")
+
+
+def _upright_square(im: Image.Image, data: bytes, size: int, jpeg: bool) -> tuple[Image.Image, int]:
+    """The decoded centre square (size × size, not yet turned upright) and the EXIF orientation."""
     try:  # MPO = a phone's JPEG with extra pictures inside (depth, HDR gain map): its first is the photo
         animated = getattr(im, "is_animated", False) and im.format != "MPO"
     except Exception:
@@ -122,21 +144,16 @@ def decode(data: bytes, size: int = INPUT_SIZE) -> Photo:
         orientation = int(im.getexif().get(0x0112, 1))
     except Exception:  # a broken EXIF block is no reason to refuse a photo
         orientation = 1
-    if im.format in ("JPEG", "MPO"):
+    if jpeg:
         im = _jpeg_draft(im, data, size)
     try:
-        im.load()
-        small = _centre_square(_to_rgb_or_l(im), size)
+        with bounded_decode(im.size[0] * im.size[1] if jpeg else 0):  # a JPEG after draft mode: what is decoded
+            im.load()
+            return _centre_square(_to_rgb_or_l(im), size), orientation
     except UserError:
         raise
     except Exception:  # truncated or corrupt data: Pillow raises OSError, SyntaxError, zlib.error …
         raise UserError("photos.error_truncated") from None
-    if orientation in ORIENTATION:  # the centre square of an upright photo = the upright centre square
-        small = small.transpose(ORIENTATION[orientation])
-        if orientation >= 5:
-            width, height = height, width
-    pixels = np.asarray(small.convert("RGB") if small.mode != "RGB" else small, dtype=np.uint8)
-    return Photo(pixels=pixels, width=width, height=height, format=im.format or "?")
 
 
 @lru_cache

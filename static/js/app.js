@@ -48,6 +48,74 @@
       }).catch(function () { return file; });
     }
   };
+  // After a tap, the control and what it changed are on screen together (a phone shows ~780 px):
+  // scroll as little as possible so both fit below the sticky header; if they cannot both fit,
+  // the result wins. A control names its result with data-reveal="#selector".
+  Playground.reveal = function (control, result) {
+    if (typeof control === "string") control = document.querySelector(control);
+    if (typeof result === "string") result = document.querySelector(result);
+    if (!result || !result.getBoundingClientRect) return;
+    var top = stickyTop(result);
+    var bottom = window.innerHeight, pad = 8;
+    var r = result.getBoundingClientRect();
+    var lo = r.top, hi = r.bottom;
+    if (control && control.isConnected) {
+      var c = control.getBoundingClientRect();
+      if (Math.max(hi, c.bottom) - Math.min(lo, c.top) <= bottom - top - 2 * pad) {
+        lo = Math.min(lo, c.top); hi = Math.max(hi, c.bottom);
+      }
+    }
+    var dy = 0;
+    if (hi > bottom - pad) dy = hi - (bottom - pad);
+    if (lo - dy < top + pad) dy = lo - (top + pad);
+    if (Math.abs(dy) > 1) window.scrollBy(0, dy);
+  };
+  // The bottom edge of what stays on top while scrolling: the header and any [data-sticky] bar.
+  function stickyTop(except) {
+    var header = document.querySelector(".topbar");
+    var top = header && getComputedStyle(header).position === "sticky" ? header.getBoundingClientRect().bottom : 0;
+    var bars = document.querySelectorAll("[data-sticky]");
+    for (var i = 0; i < bars.length; i++) {
+      if (bars[i].contains(except) || getComputedStyle(bars[i]).position !== "sticky") continue;
+      top += bars[i].getBoundingClientRect().height;
+    }
+    return Math.max(0, top);
+  }
+  Playground.stickyTop = stickyTop;
+  function topbarHeight() {  // --topbar-h: where a sticky bar below the header sits
+    var header = document.querySelector(".topbar");
+    if (header) document.documentElement.style.setProperty("--topbar-h", header.getBoundingClientRect().height + "px");
+  }
+  window.addEventListener("resize", topbarHeight);
+  document.addEventListener("DOMContentLoaded", topbarHeight);
+  var lastControl = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var sub = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent && e.detail.requestConfig.triggeringEvent.submitter;
+    var ev = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+    var elt = sub || (ev && ev.type === "change" && ev.target && ev.target.closest ? ev.target : e.detail.elt);
+    var host = elt && elt.closest && elt.closest("[data-reveal]");
+    // typing a number: the page stays put, unless the form asks (data-reveal-change: an error beside the field)
+    if (!sub && ev && ev.type === "change" && !(host && host.hasAttribute("data-reveal-change"))) host = null;
+    lastControl = host ? { id: elt.id, sel: host.getAttribute("data-reveal") } : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!lastControl) return;
+    var c = lastControl;
+    lastControl = null;
+    Playground.reveal(c.id && document.getElementById(c.id), c.sel);
+  });
+  // SVG text keeps at least its CSS size on a narrow screen: --svg-scale is user units per CSS px.
+  function scaleSvgText() {
+    var svgs = document.querySelectorAll("svg.chart, svg[data-scale-text]");
+    for (var i = 0; i < svgs.length; i++) {
+      var vb = svgs[i].viewBox && svgs[i].viewBox.baseVal, w = svgs[i].getBoundingClientRect().width;
+      if (vb && vb.width && w) svgs[i].style.setProperty("--svg-scale", Math.max(1, vb.width / w).toFixed(3));
+    }
+  }
+  window.addEventListener("resize", scaleSvgText);
+  document.addEventListener("DOMContentLoaded", scaleSvgText);
+  document.addEventListener("htmx:afterSettle", scaleSvgText);
+  Playground.scaleSvgText = scaleSvgText;
   document.addEventListener("htmx:beforeSwap", function (e) {
     var status = e.detail.xhr.status;
     if (status >= 400 && status < 600) {
@@ -59,6 +127,12 @@
       if (errorTarget) { e.detail.target = document.querySelector(errorTarget); }
     }
   });
+  // A form the browser will not send (a number out of its field's range): say so at the field,
+  // instead of doing nothing.
+  document.addEventListener("htmx:validation:halted", function (e) {
+    var errors = e.detail && e.detail.errors;
+    if (errors && errors.length && errors[0].elt && errors[0].elt.reportValidity) errors[0].elt.reportValidity();
+  });
   function toast(text) {
     var t = document.getElementById("toast");
     if (!t) return;
@@ -68,6 +142,17 @@
     t._timer = setTimeout(function () { t.hidden = true; }, 5000);
   }
   window.playgroundToast = toast;
+  // What inline handlers did before the CSP refused them (script-src 'self'):
+  // <form data-confirm="…"> asks before it is sent; <input data-shows="id"> writes its value there.
+  document.addEventListener("submit", function (e) {
+    var message = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) e.preventDefault();
+  });
+  document.addEventListener("input", function (e) {
+    var id = e.target.getAttribute && e.target.getAttribute("data-shows");
+    var out = id && document.getElementById(id);
+    if (out) out.textContent = e.target.value;
+  });
   document.addEventListener("htmx:sendError", function () {
     var t = document.getElementById("toast");
     toast(t ? t.getAttribute("data-offline") : "offline");

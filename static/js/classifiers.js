@@ -85,10 +85,6 @@
       done();
     }
   });
-  document.addEventListener("submit", function (e) {
-    var message = e.target.getAttribute && e.target.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) e.preventDefault();
-  });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUpClassFields);
   else setUpClassFields();

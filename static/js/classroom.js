@@ -1,6 +1,6 @@
 // Classroom mode, loaded on every page.
-// A student's browser (cookie pg_class, set by /join) opens the class's event stream, shows a small
-// "in class" badge, and follows the teacher's pushes: a push is a lab URL with its state, so
+// A student's browser (cookie pg_class, set by /join) opens the class's event stream, shows an
+// "in class" bar at the top of the page's content (the teacher's task in full), and follows the teacher's pushes: a push is a lab URL with its state, so
 // following it is navigating there. When the class ends, everything stops and the page is the
 // learner's own again. The teacher's projector page (#classroom-projector) refreshes its live
 // views when the stream says the class's results changed.
@@ -14,7 +14,7 @@
   }
 
   function ensureStyles() {
-    if (document.querySelector('link[href="/static/css/classroom.css"]')) return;
+    if (document.querySelector('link[href^="/static/css/classroom.css"]')) return;
     var link = document.createElement("link");
     link.rel = "stylesheet";
     link.href = "/static/css/classroom.css";
@@ -82,11 +82,32 @@
       stopped = true;
       if (source) source.close();
       if (badge) badge.remove();
+      badge = null;
       document.documentElement.classList.remove("cr-in-class");
       document.cookie = "pg_class=; Max-Age=0; Path=/; SameSite=Lax";
       try { localStorage.removeItem(seenKey); } catch (e) { /* private mode */ }
       fetch("/api/classroom/leave", { method: "POST", credentials: "same-origin" });
-      if (message) toast(message);
+      if (message) ended(message);
+    }
+
+    // "The class has ended": a note at the top of the page, in the flow (a toast would cover the
+    // lab's buttons), until the student dismisses it.
+    function ended(message) {
+      var main = document.getElementById("main");
+      if (!main) { toast(message); return; }
+      var box = document.createElement("div");
+      box.className = "notice cr-ended";
+      box.id = "classroom-ended";
+      box.setAttribute("role", "status");
+      var words = document.createElement("p");
+      words.textContent = message;
+      var ok = document.createElement("button");
+      ok.type = "button";
+      ok.textContent = (text && text.dismiss) || "OK";
+      ok.addEventListener("click", function () { box.remove(); });
+      box.appendChild(words);
+      box.appendChild(ok);
+      main.insertBefore(box, main.firstChild);
     }
 
     function showBadge() {
@@ -105,7 +126,8 @@
       leave.addEventListener("click", function () { stop(text.left); });
       badge.appendChild(label);
       badge.appendChild(leave);
-      document.body.appendChild(badge);
+      var main = document.getElementById("main");  // in the flow at the top, not over the lab
+      if (main) main.insertBefore(badge, main.firstChild); else document.body.appendChild(badge);
       document.documentElement.classList.add("cr-in-class");
     }
 

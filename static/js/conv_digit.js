@@ -1,5 +1,6 @@
 /* Your drawing inside the CNN: the drawing pad (digits_canvas.js) → POST /conv/digit/layers →
- * every layer's feature maps. At most one request in flight; only the newest drawing waits.
+ * every layer's feature maps, once per stroke (at its end), ~26 KB gzipped. At most one request
+ * in flight; only the newest drawing waits.
  * Brush size and colour scale live in the URL (replaceState). Tapping a map enlarges it. */
 (function () {
   "use strict";
@@ -16,8 +17,10 @@
 
   var pad = DigitCanvas.create(document.getElementById("cnn-pad"), {
     brush: Number(brush.value),
-    onChange: function (blob) {
+    onChange: function (blob, detail) {
       if (!blob) { queue.drop(); showEmpty(); setStatus(""); return; }
+      // Classroom Wi-Fi: every layer's maps once, when the stroke ends (not 13 times during it)
+      if (detail && detail.reason === "drawing") return;
       queue.push(blob);
     }
   });

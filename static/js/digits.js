@@ -18,8 +18,6 @@
   var status = document.getElementById("digits-status");
   var form = document.getElementById("digits-models");
   var brushInput = document.getElementById("digits-brush");
-  var emptyResult = result.innerHTML;
-  var emptyQuick = document.getElementById("digits-quick").cloneNode(true);
   var LIVE = !!(window.CompressionStream && window.Response && window.Blob && Blob.prototype.stream);
   var MIN_INTERVAL = 150, MAX_INTERVAL = 1200, SLOWDOWN = 3;  // ms between live asks; × the answer time
   var answerMs = 0;  // recent answer time (smoothed)
@@ -34,13 +32,10 @@
     ink: LIVE,
     onChange: function (drawing) {
       latest++;
-      if (!drawing) {  // cleared or undone to nothing: back to the empty answer
+      if (!drawing) {  // cleared or undone to nothing: back to the empty answer (the cards of the models chosen now)
         queue.drop();
-        result.innerHTML = emptyResult;
-        shownPixels = null;
-        document.getElementById("digits-quick").replaceWith(emptyQuick.cloneNode(true));
+        clearAnswers();
         setStatus("");
-        wirePixels();
         return;
       }
       lab.setAttribute("data-latest", latest);
@@ -165,6 +160,33 @@
         if (small.previousSibling && small.previousSibling.nodeName === "B") small.before(" ");
       }
     });
+  }
+
+  // The empty answer, as the page first shows it: "?" on every card, empty bars, no picture.
+  function clearAnswers() {
+    result.querySelectorAll(".digits-answer").forEach(function (card) {
+      card.querySelector(".digits-top").textContent = "?";
+      card.querySelector(".digits-confidence").textContent = strings["digits.draw_prompt"];
+      card.querySelectorAll("li.bar").forEach(function (li) {
+        li.classList.remove("top");
+        li.querySelector(".bar-fill").style.width = "0.0%";
+        li.querySelector(".bar-value").textContent = "0.0%";
+      });
+    });
+    document.querySelectorAll("#digits-quick .digits-quick-item").forEach(function (item) {
+      var small = item.querySelector("small");
+      if (small) {
+        if (small.previousSibling && small.previousSibling.nodeType === 3) small.previousSibling.remove();
+        small.remove();
+      }
+      item.querySelector("b").textContent = "?";
+    });
+    var svg = result.querySelector("svg.digits-grid");
+    svg.innerHTML = '<rect class="paper" x="0" y="0" width="28" height="28"/>' + svg.querySelector("path.lines").outerHTML +
+      '<rect class="cursor" x="0" y="0" width="1" height="1" hidden/>';
+    svg.removeAttribute("data-pixels");
+    shownPixels = null;
+    result.querySelector(".digits-readout").textContent = strings["digits.seen_empty"];
   }
 
   // The 28×28 picture, as partials/digits_pixels.html and pixel_marks() draw it: a square per inked pixel.

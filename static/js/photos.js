@@ -56,7 +56,11 @@
     say(strings["photos.sending"]);
     lab.classList.add("busy");
     return Playground.fragment(lab.getAttribute("data-classify-url"), body)
-      .then(function (r) { swap(r.html); say(""); setUrl(null); })
+      .then(function (r) {
+        swap(r.html); say(""); setUrl(null);
+        // the answer on screen with the button that asked for it (a phone shows ~780 px)
+        Playground.reveal(lab.querySelector(".photos-file"), result.querySelector(".photos-top1, .error-box") || result);
+      })
       .catch(function () { say(strings["app.offline"]); })
       .then(function () { lab.classList.remove("busy"); });
   }

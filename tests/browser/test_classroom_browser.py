@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.layout import assert_on_screen, screenshot_viewport
 from tests.conftest import LiveServer, new_context, screenshot
 
 pytestmark = pytest.mark.browser
@@ -86,6 +87,8 @@ def test_projector_and_three_phones_follow_the_teacher(browser, server, lang):
         for phone in phones:
             phone.wait_for_url("**/neuron?w=1&w=2&b=1", timeout=5000)
             expect(phone.locator("#classroom-badge .cr-badge-note")).to_be_visible()
+            # the task is a bar in the page's flow, not a badge over the lab's controls
+            assert phone.locator("#classroom-badge").evaluate("e => getComputedStyle(e).position") == "static"
 
         # "everyone: draw a 7" — then the wall on the projector fills by itself
         projector.locator("button[value='digits-draw-7']").click()
@@ -104,14 +107,22 @@ def test_projector_and_three_phones_follow_the_teacher(browser, server, lang):
         assert overflow <= 1
 
         # remove one student, then end the class: every phone is on its own again
-        projector.locator(".cr-student", has_text="Amy").locator("button.cr-remove").click()
+        projector.locator("#cr-qr-box summary").click()  # everyone has joined: fold the QR code away
+        expect(projector.locator("#cr-qr-box .cr-qr")).to_be_hidden()
+        amy = projector.locator(".cr-student", has_text="Amy").locator("button.cr-remove")
+        box = amy.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, box
+        amy.click()  # asks first (the dialog handler accepts)
         expect(projector.locator("#cr-student-count")).to_have_attribute("data-n", "2")
+        assert any("Amy" in d for d in projector.dialogs), projector.dialogs
         expect(phones[2].locator("#classroom-badge")).to_have_count(0)
         projector.locator(".cr-end button").click()  # confirm() is accepted
         projector.wait_for_url("**/classroom")
         for phone in phones[:2]:
             expect(phone.locator("#classroom-badge")).to_have_count(0)
-            expect(phone.locator("#toast")).to_be_visible()
+            # the end is said at the top of the page, in the flow: it covers none of the lab's buttons
+            expect(phone.locator("#classroom-ended")).to_be_visible()
+            assert phone.locator("#classroom-ended").evaluate("e => getComputedStyle(e).position") == "static"
             assert "pg_class" not in [c["name"] for c in phone.context.cookies()]
         assert all(not p.dialogs for p in phones)  # no script ran from a nickname
     finally:
@@ -165,6 +176,8 @@ def test_projector_views_of_learning_rates_and_the_leaderboard(browser, server, 
         # every student's learning rates, once the view has caught up with the class
         projector.wait_for_function("document.querySelectorAll('.cr-chart circle').length >= 12")
         screenshot(projector, f"classroom-projector-descent-1920-{lang}")
+        assert_on_screen(projector, ".cr-chart")  # the class's results above the fold on the projector
+        screenshot_viewport(projector, f"classroom-projector-descent-viewport-{lang}")
         projector.locator(".cr-tabs a").nth(2).click()
         projector.wait_for_url(f"**/classroom/{code}?view=train")
         rows = projector.locator(".cr-board tbody tr")

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.browser.layout import LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_shows, assert_tap_targets, layout_page
 from tests.conftest import no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
@@ -86,6 +87,19 @@ def test_phone_touch_presets_and_step(phone_page, live_server):
     assert page.locator("#conv-relu .cell.clipped").count() == 12  # ReLU turns the −3s into 0
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     screenshot(page, "conv-vline-phone-zh-TW")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_next_and_the_nine_products_are_on_screen_together(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/conv")
+        assert_fits_360(page)
+        assert_tap_targets(page)  # the image's cells too: each at least 44 px at 390
+        for _ in range(2):
+            assert_tap_shows(page, "#conv-next", "#conv-products", shot="conv-next")
+            if screen.projector:  # the projector shows the board too; a phone has it right below
+                assert_on_screen(page, "#conv-board .cell.now")
 
 
 @pytest.mark.parametrize("width, height", [(390, 844), (1920, 1080)])

@@ -28,7 +28,7 @@ def test_draw_a_digit_and_see_its_feature_maps(page, live_server):
     page.keyboard.press("Escape")
     draw_seven(page)
     page.wait_for_selector("#layer-conv1 .fmap", timeout=60000)
-    # answers also come while the stroke is drawn; the last one, for the whole 7, wins
+    # the answer comes when the stroke ends, for the whole 7
     page.wait_for_function("document.querySelector('#cnn-digit') && document.querySelector('#cnn-digit').innerText === '7'")
     page.wait_for_load_state("networkidle")
     assert page.locator("#layer-conv1 .fmap").count() == 16
@@ -70,3 +70,24 @@ def test_phone_draw_by_touch_and_enlarge(phone_page, live_server):
     assert page.locator("#fmap-dialog").is_visible() and not page.locator("#fmap-filter").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     screenshot(page, "conv_digit-dialog-phone-zh-TW")
+
+
+def test_one_stroke_costs_one_request_under_100_kb_and_a_second(page, live_server):
+    """Classroom Wi-Fi: the maps come once, when the stroke ends, compressed."""
+    page.goto(live_server.url + "/conv/digit")
+    page.wait_for_selector("#cnn-filters .fmap", timeout=60000)
+    page.wait_for_load_state("networkidle")
+    sent = []
+    page.on("requestfinished", lambda r: sent.append(r) if "/conv/digit/layers" in r.url else None)
+    draw_seven(page)
+    t0 = page.evaluate("performance.now()")
+    page.wait_for_selector("#layer-conv1 .fmap", timeout=60000)
+    shown_ms = page.evaluate("performance.now()") - t0
+    page.wait_for_load_state("networkidle")
+    assert len(sent) == 1, f"{len(sent)} requests for one stroke"
+    sizes = sent[0].sizes()
+    wire = sizes["responseBodySize"] + sizes["requestBodySize"]
+    assert sent[0].response().header_value("content-encoding") == "gzip"
+    assert wire <= 100 * 1024, f"{wire} bytes for one stroke"
+    assert shown_ms <= 1000, f"maps shown {shown_ms:.0f} ms after the stroke ended"
+    print(f"one stroke: 1 request, {wire} bytes on the wire, maps shown after {shown_ms:.0f} ms")

@@ -5,6 +5,7 @@ pages, screenshots."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.layout import LANGS, SCREENS, assert_fits_360, assert_tap_shows, assert_tap_targets, layout_page
 from tests.browser.test_neuron_browser import english_words
 from tests.conftest import new_context, screenshot
 
@@ -126,3 +127,16 @@ def test_screenshots(browser, live_server, lang, width):
         external = context.guard.external
         context.close()
     assert not external
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_step_and_the_chart_are_on_screen_together(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/descent")
+        assert_fits_360(page)
+        assert_tap_targets(page)
+        for _ in range(2):
+            assert_tap_shows(page, "#descent-step", "#descent-chart-card", shot="descent-step")
+        sizes = page.locator("svg.chart text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+        assert min(sizes) >= 12, f"axis labels {min(sizes):.1f} px high"

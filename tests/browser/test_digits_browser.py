@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.layout import (LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_targets, layout_page,
+                                  page_shot)
 from tests.conftest import new_context, screenshot
 
 pytestmark = pytest.mark.browser
@@ -247,8 +249,8 @@ def test_a_slow_server_slows_the_live_rate_and_the_stroke_end_still_comes(browse
         draw_slowly(page, 0.5, 0.15, 0.85, 2.0)
         wait_for_answer(page, 1)
         fast = len(ink_requests(page))
-        assert int(page.locator("#digits-lab").get_attribute("data-interval")) <= 200
-        assert fast >= 8, f"only {fast} live answers in a 2 s stroke"
+        quick_interval = int(page.locator("#digits-lab").get_attribute("data-interval"))
+        assert quick_interval < 500 and fast >= 5, f"only {fast} live answers in a 2 s stroke ({quick_interval} ms apart)"
         # the same stroke while every answer takes 600 ms: the page asks far less often …
         page.locator("#digits-clear").click()
         page.evaluate("window.__inkDelay = 600; window.__ink = []")
@@ -257,7 +259,7 @@ def test_a_slow_server_slows_the_live_rate_and_the_stroke_end_still_comes(browse
         slow = ink_requests(page)
         interval = int(page.locator("#digits-lab").get_attribute("data-interval"))
         assert interval >= 1000, f"the live rate did not drop: {interval} ms"
-        assert len(slow) <= 5, f"{len(slow)} requests in a 2 s stroke to a server that takes 600 ms"
+        assert len(slow) <= 5 and len(slow) < fast, f"{len(slow)} requests in a 2 s stroke to a server that takes 600 ms"
         assert page.locator(".digits-answer.main .digits-top").inner_text().strip() == "1"
         # the server is quick again: within a stroke or two, the rate comes back
         page.evaluate("window.__inkDelay = 0")
@@ -265,7 +267,7 @@ def test_a_slow_server_slows_the_live_rate_and_the_stroke_end_still_comes(browse
             page.locator("#digits-clear").click()
             draw_slowly(page, 0.5, 0.15, 0.85, 2.0)
             wait_for_answer(page, 1)
-        assert int(page.locator("#digits-lab").get_attribute("data-interval")) <= 200
+        assert int(page.locator("#digits-lab").get_attribute("data-interval")) <= max(600, quick_interval)
     finally:
         close(context)
 
@@ -284,9 +286,32 @@ def test_switching_models_mid_drawing_gets_the_new_cards_then_goes_live_again(br
         assert page.locator(".digits-answer").count() == 1
         asked = len(ink_requests(page))
         page.locator("#digits-clear").click()
+        assert page.locator(".digits-answer").count() == 1, "a cleared pad keeps the cards of the models chosen now"
+        assert page.locator(".digits-answer.main .digits-top").inner_text().strip() == "?"
         draw_with_mouse(page, ONE_SMALL)
         wait_for_answer(page, 1)
-        assert len(ink_requests(page)) > asked, "after the switch the page draws live again"
+        page.wait_for_function("n => window.__ink.length > n", arg=asked)  # after the switch the page draws live again
         assert "vs=none" in ink_requests(page)[-1]["url"]
     finally:
         close(context)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_the_pad_and_its_answer_are_on_screen_together(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/digits")
+        page.wait_for_selector("#digits-lab.ready")
+        assert_fits_360(page)
+        assert_tap_targets(page)
+        (draw_with_finger if screen.touch else draw_with_mouse)(page, SEVEN)
+        wait_for_answer(page, 7)
+        page_shot(page, "digits-answer")
+        assert_on_screen(page, "#digit-pad canvas", "#digits-quick .digits-quick-item.main b")
+        assert_tap_targets(page)
+        if screen.projector:  # "show all the numbers" reads from the back row: ≥ 14 px a number
+            page.locator(".digits-numbers-toggle").first.click()
+            page.wait_for_timeout(300)
+            height = page.locator("svg.digits-grid .numbers text").first.evaluate("t => t.getBoundingClientRect().height")
+            page_shot(page, "digits-numbers")
+            assert height >= 14, f"numbers {height:.1f} px high"

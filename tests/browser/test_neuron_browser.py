@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.layout import (LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_shows,
+                                  assert_tap_targets, layout_page, page_shot, settle)
 from tests.conftest import no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
@@ -131,3 +133,26 @@ def test_a_number_out_of_range_is_named_as_its_box_is_labelled(browser, live_ser
         assert words in error.inner_text() and "[0]" not in error.inner_text()
         no_sideways_scroll(page)
         screenshot(page, f"neuron-error-x1-{width}-{lang}")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_next_and_the_step_it_shows_are_on_screen_together(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/neuron?x=1&x=3&w=0.731&w=2&b=1&activation=sigmoid")
+        assert_fits_360(page)
+        assert_tap_targets(page)
+        if screen.projector:
+            assert_on_screen(page, "#neuron-steps")  # the arithmetic is above the fold, beside the numbers
+        for _ in range(3):
+            assert_tap_shows(page, "#step-next", ".walk-step.current", shot="neuron-next")
+        page.locator("#step-all").click()
+        settle(page)
+        # the output fits inside its circle (r = 32 in the diagram's units)
+        width = page.locator("svg.neuron-diagram text.node-text.big").last.evaluate("t => t.getBBox().width")
+        assert width <= 64, f"output value {width} units wide overflows its circle"
+        # diagram labels are legible: at least 12 CSS px on screen
+        sizes = page.locator("svg.neuron-diagram .node-name").evaluate_all(
+            "ts => ts.map(t => t.getBoundingClientRect().height)")
+        assert min(sizes) >= 12, sizes
+        page_shot(page, "neuron-all")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from tests.browser.layout import (LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_targets, layout_page,
+                                  page_shot, settle)
 from tests.conftest import CHROMIUM_ARGS, new_context, screenshot
 
 pytestmark = pytest.mark.browser
@@ -130,3 +132,18 @@ def test_take_a_photo_with_the_camera(camera_browser, live_server):
         assert page.locator("#photos-camera").is_hidden()
     finally:
         finish(context)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_the_answer_is_on_screen_with_the_button_after_an_upload(browser, live_server, shared, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/photos")
+        assert_fits_360(page)
+        assert_tap_targets(page)
+        page.set_input_files("#photos-file", str(shared / "photos" / "panda.jpg"))
+        page.wait_for_selector("#photos-top1-label")
+        settle(page)
+        page_shot(page, "photos-answer")
+        assert_on_screen(page, "label.photos-file", ".photos-top1")
+        assert_tap_targets(page)

@@ -6,10 +6,13 @@ and job pages at 390 px and 1920 px in both languages go to test-artifacts/scree
 from __future__ import annotations
 
 import pytest
+from urllib.parse import parse_qs, urlsplit
 
 from app.labs.train_form import form_query
 from app.ml.design import TrainDesign
 from tests.browser.test_digits_browser import SEVEN, draw_with_mouse
+from tests.browser.layout import (LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_targets, layout_page,
+                                  page_shot, settle)
 from tests.conftest import LiveServer, new_context, no_sideways_scroll, opened, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -94,7 +97,7 @@ def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_sta
         page.wait_for_function("() => { const f = document.querySelector('#job-meter .meter-fill');"
                                " return f && parseFloat(f.style.width) > 0 && document.getElementById('batch-counter'); }")
         assert "第 1 / 1 輪" in page.locator("#batch-counter").inner_text()
-        assert page.locator("#job-layer-table tbody tr").count() == 4  # Input, Flatten, Dense 32, the output: the design
+        assert "784 → 32 → 10" in page.locator("#job-design").inner_text()  # and the design it trains
         screenshot(page, "train-job-running")
         other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
         try:
@@ -206,3 +209,30 @@ def test_an_impossible_cnn_is_said_beside_its_field_and_train_waits(browser, liv
         assert response.status == 422 and page.locator("#design-problem").is_visible()
         page.select_option("#padding2", "same")  # fixing it there works too
         page.wait_for_selector("#layer-table")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_an_impossible_cnn_shows_its_error_beside_the_field(browser, live_server, screen, lang):
+    with layout_page(browser, live_server, screen, lang) as page:
+        page.goto(live_server.url + "/train?architecture=cnn&blocks=2&kernel=7&kernel=7&padding=valid&padding=valid"
+                  "&pool=3&pool=0&loss=categorical_crossentropy")
+        assert_fits_360(page)
+        assert_tap_targets(page)
+        # the loss select is wide enough for its longest name (not cut off)
+        fits = page.locator("#loss").evaluate("""s => { const c = document.createElement('canvas').getContext('2d');
+            const st = getComputedStyle(s); c.font = st.fontSize + ' ' + st.fontFamily;
+            return c.measureText(s.options[s.selectedIndex].text).width + 40 <= s.clientWidth; }""")
+        assert fits, "the loss select cuts categorical_crossentropy off"
+        page.locator("#pool2").scroll_into_view_if_needed()
+        page.locator("#pool2").select_option("2")  # 1×1 pooled 2×2: nothing left
+        page.wait_for_selector("#design-problem")
+        settle(page)
+        page_shot(page, "train-impossible")
+        assert_on_screen(page, "#pool2", "#design-problem")
+        assert ("區塊 2" if lang == "zh-TW" else "Block 2") in page.locator("#design-problem").inner_text()
+        assert page.locator("#train-button").is_disabled()
+        assert parse_qs(urlsplit(page.url).query)["pool"] == ["3", "2"]  # the address follows the form
+        page.locator("#pool2").select_option("0")  # and back: the page is usable again
+        page.wait_for_selector("#layer-table")
+        assert page.locator("#train-button").is_enabled()

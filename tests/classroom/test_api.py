@@ -167,7 +167,9 @@ def test_join_attempts_are_rate_limited_in_the_learners_language(client):
 def test_a_students_requests_are_rate_limited(client):
     code = open_class(client)
     join(client, code)
-    statuses = [client.get("/api/classroom/me").status_code for _ in range(150)]
+    statuses = []
+    while len(statuses) < 1000 and 429 not in statuses:  # 60 at once, then 10/s: a loaded machine is slower, not exempt
+        statuses.append(client.get("/api/classroom/me").status_code)
     assert statuses[0] == 200 and 429 in statuses
     r = client.get("/api/classroom/me", headers={"accept-language": "en"})
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "Too fast" in r.json()["detail"]

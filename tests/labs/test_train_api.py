@@ -128,3 +128,12 @@ def test_mnist_digit_images(client):
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert client.get("/train/digit/10000.png").status_code == 404
     assert np.frombuffer(png.content[:8], np.uint8).tolist() == [137, 80, 78, 71, 13, 10, 26, 10]
+
+
+def test_the_too_big_message_does_not_give_away_the_total(client):
+    r = client.get("/train?architecture=dnn&layers=2&neurons=4000&neurons=4000")
+    assert r.status_code == 200 and 'id="too-big"' in r.text
+    message = r.text[r.text.index('id="too-big"'):].split("</p>")[0]
+    total = re.search(r'id="total-params">([\d,]+)<', r.text).group(1)
+    assert total not in message and "5,000,000" in message, message
+    assert re.search(r'id="train-button"[^>]*disabled', r.text)

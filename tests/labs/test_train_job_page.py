@@ -18,8 +18,9 @@ def test_a_one_epoch_job_shows_its_batches_and_its_design(client, settings):
     assert r.status_code == 201, r.text
     job_id = r.json()["id"]
     page = client.get(f"/train/jobs/{job_id}").text
-    assert 'id="job-layer-table"' in page and "12,730" in page  # 784·16 + 16 + 16·10 + 10, shown: no game here
-    assert "這次訓練的網路：DNN 16" in page and "批次大小 10" in page and "只用前 1,000 張訓練" in page
+    design = page[page.index('id="job-design"'):].split("</section>")[0]
+    assert 'aria-label="這次訓練的網路"' in page and "784 → 16 → 10" in design and "Adam" in design
+    assert "批次大小 batch_size</b> 10" in design and "<b>" in design
 
     assert claim(settings, job_id, "test-worker") is not None  # what a worker does first
     reporter = Reporter(settings, job_id)
@@ -32,4 +33,4 @@ def test_a_one_epoch_job_shows_its_batches_and_its_design(client, settings):
     assert "正在跑第 1 / 1 輪：第 40 / 100 批" in fragment
     en = client.get(f"/train/jobs/{job_id}/progress", headers={"accept-language": "en"}).text
     assert "now in epoch 1 of 1: batch 40 of 100" in en
-    assert "The network being trained: DNN 16" in client.get(f"/train/jobs/{job_id}", headers={"accept-language": "en"}).text
+    assert 'aria-label="The network being trained"' in client.get(f"/train/jobs/{job_id}", headers={"accept-language": "en"}).text
