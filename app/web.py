@@ -173,8 +173,7 @@ def describe_validation_error(error: dict, _: Translator) -> str:
     """One pydantic error in the learner's language: 「η」不能小於 0."""
     loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "form", "path", "cookie", "header")]
     field = ".".join(loc)
-    if loc and f"fields.{loc[0]}" in _catalogue_keys():
-        field = _(f"fields.{loc[0]}") + "".join(_position(_(f"fields.{loc[0]}"), p) for p in loc[1:])
+    field = _field_label(loc, _) if loc and f"fields.{loc[0]}" in _catalogue_keys() else field
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind in ("literal_error", "enum"):
@@ -195,15 +194,21 @@ def describe_validation_error(error: dict, _: Translator) -> str:
     return _("errors.field", field=field, problem=problem)
 
 
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+def _field_label(loc: list[str], _: Translator) -> str:
+    """A field as the page labels it: x[0] is 「輸入 x₁」 where the locale has fields.x_item
+    ("輸入 x{sub}"), otherwise 「神經元數（第 1 個）」; deeper parts are appended as they are."""
+    name, rest = loc[0], loc[1:]
+    label = _(f"fields.{name}")
+    if rest and rest[0].isdigit():
+        n = int(rest[0]) + 1
+        item_key = f"fields.{name}_item"
+        label = _(item_key, n=n, sub=_subscript(n)) if item_key in _catalogue_keys() else _("errors.item", field=label, n=n)
+        rest = rest[1:]
+    return label + "".join(f"[{part}]" for part in rest)
 
 
-def _position(label: str, part: str) -> str:
-    """The n-th item of a list field as the page labels it: x₁ for x[0], "hidden layers #2" for [1]."""
-    if not part.isdigit():
-        return f"[{part}]"
-    n = str(int(part) + 1)
-    return n.translate(_SUBSCRIPTS) if label[-1:].isascii() and label[-1:].isalpha() else f" #{n}"
+def _subscript(n: int) -> str:
+    return "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in str(n))
 
 
 def _catalogue_keys():

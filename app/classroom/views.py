@@ -36,15 +36,18 @@ def drawing_png(px_b64: str) -> str:
 
 
 def digits_view(url: str, klass: ClassSession) -> dict[str, Any]:
-    """Each student's latest drawing (newest first) and how often the network read the asked-for
-    digit right, counting each student's latest drawing for it once."""
+    """Each student's latest drawing (newest first) and, while a digit is asked for, how many of the
+    drawings made for it the network read as that digit (each student's latest drawing counted once).
+    A tile gets ✓/✗ only when it was drawn for the digit asked now: without a task there is nothing
+    to be right about."""
     latest = store.latest_per_student(url, klass.id, "digits")
     tiles = []
     for r in latest[:WALL_SIZE]:
         target = r.get("target")
+        for_task = klass.digit_target is not None and target == klass.digit_target
         tiles.append({
             "id": r["id"], "nickname": r["nickname"], "prediction": r["prediction"], "target": target,
-            "right": None if target is None else r["prediction"] == target, "png": drawing_png(r["px"]),
+            "right": r["prediction"] == target if for_task else None, "png": drawing_png(r["px"]),
         })
     asked = [r for r in latest if klass.digit_target is not None and r.get("target") == klass.digit_target]
     right = sum(r["prediction"] == r["target"] for r in asked)

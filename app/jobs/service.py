@@ -115,6 +115,8 @@ def job_view(settings: Settings, job: Job, translate=None) -> dict[str, Any]:
         "epochs": p.get("epochs") or (job.params or {}).get("epochs"),
         "history": p.get("history", []),
         "batches": p.get("batches", []),
+        "x": p.get("x", 0.0),  # epochs done as a fraction: 0.4 = 40 % through the first epoch
+        "steps_per_epoch": p.get("steps_per_epoch"),
         "samples": p.get("samples", []),  # what the model wrote after each epoch (text jobs: app/ml/text.py)
         "test_accuracy": result.get("test_accuracy") if job.status == "succeeded" else None,
         "error": error_message,

@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app.classifiers import service
-from app.classifiers.answers import classifier_view, progress_fraction
+from app.classifiers.answers import classifier_view, progress_fraction, try_verdict
 from app.deps import BrowserIdDep, ModelsDep, SettingsDep
 from app.jobs.service import get_job
 from app.labs import Lab
@@ -235,7 +235,8 @@ def try_fragment(request: Request, cid: str, settings: SettingsDep, models: Mode
         raise UserError("classifiers.error_not_trained", 503) from exc
 
     return render(request, "partials/classifiers_try.html",
-                  {"predictions": result.predictions, "crop_url": png_data_url(result.photo.pixels)})
+                  {"predictions": result.predictions, "crop_url": png_data_url(result.photo.pixels),
+                   **try_verdict(result.predictions)})
 
 
 @router.post("/classifiers/{cid}/delete", summary="Delete its photos and model (form) → my classifiers")

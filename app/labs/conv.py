@@ -108,6 +108,8 @@ def parse_matrix(text: str, what: Literal["image", "kernel"]) -> list[list[float
         values = []
         for c, cell in enumerate(row.split(","), start=1):
             try:
+                if not cell.strip():  # a box left empty is a message, not a silent 0
+                    raise UserError(f"conv.errors.empty_cell_{what}", row=r, col=c)
                 value = float(cell.strip().replace("−", "-"))
             except ValueError:
                 raise UserError(f"conv.errors.not_number_{what}", row=r, col=c, value=cell[:12]) from None
@@ -131,6 +133,25 @@ def check_matrices(image: list[list[float]], kernel: list[list[float]]) -> None:
             raise UserError(f"conv.errors.too_big_{what}", n=rows, max=MAX_SIZE)
     if len(kernel) > len(image):
         raise UserError("conv.errors.kernel_too_big", k=len(kernel), n=len(image))
+
+
+def padding_notes(n: int, k: int, stride: int) -> dict[str, tuple[str, dict]]:
+    """What each padding choice does to this image, filter and stride, as (locale key, params): the
+    label beside the radio button stays true for every size and stride ("same" with stride 2 pads
+    one side only, and its board is ⌈n / 2⌉ wide, not n)."""
+    valid = conv.board_shape((n, n), (k, k), "valid", stride)[0]
+    same = conv.board_shape((n, n), (k, k), "same", stride)[0]
+    before, after = conv.same_padding(n, k, stride)
+    params = {"n": n, "b": same, "s": stride, "before": before, "after": after}
+    if before == after == 0:
+        key = "same_none"
+    elif before == after:
+        key = "same_ring" if same == n else "same_ring_smaller"
+    elif before == 0:
+        key = "same_after"
+    else:
+        key = "same_uneven"
+    return {"valid": ("conv.padding_valid", {"n": n, "b": valid}), "same": (f"conv.padding_{key}", params)}
 
 
 # ---- the page ------------------------------------------------------------------------------
@@ -171,6 +192,7 @@ def stage_context(state: ConvState) -> dict:
         "misprint_step": misprint["row"] * cols + misprint["col"] + 1,
         "examples": [(name, state.query(image=img, kernel=ker, step=0)) for name, img, ker in EXAMPLES],
         "filters": [(name, state.query(kernel=name)) for name in KERNEL_PRESETS],
+        "padding_notes": padding_notes(len(image), len(kernel), state.stride),
         "q": state.query,
         "plain": conv_number,
     }

@@ -38,7 +38,7 @@ from app.jobs.api import load_job, publish_if_first
 from app.jobs.api import router as jobs_router
 from app.jobs.tables import Job
 from app.labs import Lab
-from app.labs.train_form import PRESETS, DesignForm, DesignSubmission, form_query, progress_charts
+from app.labs.train_form import PRESETS, DesignForm, DesignSubmission, design_problem, form_query, progress_charts
 from app.ml.design import (CODE_COMMENTS, TrainDesign, describe, keras_code, layer_table, parameter_count, stored_design,
                            table_parameters)
 from app.labs.gan import GanJobInput
@@ -89,17 +89,11 @@ def form_design(form: DesignForm, where: str) -> TrainDesign:
 
 def design_context(request: Request, settings: Settings, form: DesignForm) -> dict[str, Any]:
     design = form_design(form, "query")
-    try:
-        table = layer_table(design)
-    except UserError as error:  # an impossible design (the image shrinks to nothing): the form stays
-        # usable, with the message beside the block that caused it and Train disabled
-        return {"form": form, "rows": form.rows(), "design": design, "table": [], "total_params": 0, "code": "",
-                "query": form_query(design), "max_parameters": settings.max_parameters, "too_big": False,
-                "presets": {name: form_query(d) for name, d in PRESETS.items()},
-                "design_error": translator(request)(error.key, **error.params), "error_layer": error.params.get("layer", "")}
+    problem = design_problem(design)  # an impossible CNN: said beside its field, the page stays usable
+    table = [] if problem else layer_table(design)
     total = table_parameters(table)
     return {
-        "form": form, "rows": form.rows(), "design": design, "table": table,
+        "form": form, "rows": form.rows(), "design": design, "table": table, "problem": problem,
         "total_params": total, "code": keras_code(design, code_comments(request)),
         "query": form_query(design), "max_parameters": settings.max_parameters,
         "too_big": total > settings.max_parameters,
@@ -112,7 +106,8 @@ def train_page(request: Request, settings: SettingsDep, form: Annotated[DesignFo
     owner = browser_id(request)
     service.owner_models(settings, owner)
     jobs = my_recent_jobs(settings, owner)
-    return render(request, "train.html", {**design_context(request, settings, form), "jobs": jobs})
+    ctx = design_context(request, settings, form)
+    return render(request, "train.html", {**ctx, "jobs": jobs}, 422 if ctx["problem"] else 200)
 
 
 @router.get("/train/design", response_class=HTMLResponse, summary="The design form and preview (htmx fragment)")
@@ -143,6 +138,16 @@ def my_recent_jobs(settings: Settings, owner: str) -> list[dict]:
              "test_accuracy": (j.result or {}).get("test_accuracy")} for j in jobs]
 
 
+def within_epoch(view: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a running job is inside its epochs, from the batch points the worker reports: the
+    epoch under way (from 1) and its batch, so a 1-epoch job's bar and words move before it ends."""
+    x, steps, epochs = float(view.get("x") or 0), view.get("steps_per_epoch"), view.get("epochs")
+    if view["status"] != "running" or not steps or not epochs or view.get("stage") != "training":
+        return None
+    epoch = min(int(x), epochs - 1)
+    return {"fraction": min(1.0, x / epochs), "epoch": epoch + 1, "batch": round((x - epoch) * steps), "steps": steps}
+
+
 def job_context(request: Request, settings: Settings, job_id: str, mistake: int = 0) -> dict[str, Any]:
     _ = translator(request)
     job = load_job(settings, job_id)
@@ -158,6 +163,7 @@ def job_context(request: Request, settings: Settings, job_id: str, mistake: int 
         "workers_online": len(service.workers_online(settings)) if job.status == "queued" else None,
         "stage_text": _(stage_key) if stage_key in catalogue() else None,  # other kinds have stages of their own
         "job": view, "design": design,
+        "within": within_epoch(view),
         "name": describe(design) if design else describe_text(text) if text else job.kind,
         "samples": (job.progress or {}).get("samples", []) if text else [],
         "text_lab": f"/text?model={job.id}" if text else None,

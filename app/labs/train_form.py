@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.charts import Chart
-from app.ml.design import LECTURE_LR, MAX_UNITS, ConvBlock, TrainDesign
+from app.ml.design import INPUT_SHAPE, LECTURE_LR, MAX_UNITS, ConvBlock, TrainDesign
 
 MAX_LAYERS, MAX_BLOCKS, MAX_DENSE = 5, 3, 3
 DEFAULT_SEED = TrainDesign.model_fields["seed"].default
@@ -108,6 +108,26 @@ PRESETS = {
 
 def _finite(v) -> bool:
     return v is not None and math.isfinite(v)
+
+
+def design_problem(design: TrainDesign) -> dict | None:
+    """Where an impossible CNN breaks, for the form to say beside the field: {"block": i, "field":
+    "kernel" | "pool", "key", "params"}; None when every layer fits. The same walk as
+    app/ml/design.layer_table (28×28 in; valid padding shrinks by k − 1; pooling divides)."""
+    if design.architecture != "cnn":
+        return None
+    size = INPUT_SHAPE[0]
+    for i, block in enumerate(design.conv_blocks, start=1):
+        if block.padding == "valid":
+            if block.kernel_size > size:
+                return {"block": i, "field": "kernel", "key": "train.kernel_too_big",
+                        "params": {"i": i, "k": block.kernel_size, "n": size}}
+            size -= block.kernel_size - 1
+        if block.pool > 1:
+            if block.pool > size:
+                return {"block": i, "field": "pool", "key": "train.pool_too_big", "params": {"i": i, "q": block.pool, "n": size}}
+            size //= block.pool
+    return None
 
 
 def progress_charts(progress: dict, epochs: int, _) -> list[Chart]:

@@ -13,7 +13,7 @@
     var rows = [];
     cells.forEach(function (cell) {
       var r = +cell.dataset.r, c = +cell.dataset.c;
-      (rows[r] = rows[r] || [])[c] = cell.value.trim() === "" ? "0" : cell.value.trim();
+      (rows[r] = rows[r] || [])[c] = cell.value.trim();  // an empty box stays empty: the server says so
     });
     return rows.map(function (row) { return row.join(","); }).join("_");
   }
@@ -25,16 +25,6 @@
     if (!form || form.id !== "conv-form") return;
     form.elements[cell.dataset.grid].value = serialise(form, cell.dataset.grid);
   });
-
-  // An emptied cell is 0, and the page says so (it does not just ignore the cell).
-  var emptyNote = false;
-  document.addEventListener("change", function (e) {
-    var cell = e.target;
-    if (!cell.dataset || !cell.dataset.grid || cell.value.trim() !== "") return;
-    cell.value = "0";
-    if (cell.form) cell.form.elements[cell.dataset.grid].value = serialise(cell.form, cell.dataset.grid);
-    emptyNote = true;
-  }, true);
 
   function setPlayLabel(playing) {
     var button = document.getElementById("conv-play");
@@ -69,17 +59,9 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "conv-stage") {
-      setPlayLabel(!!timer);
-      var errors = document.getElementById("conv-errors");
-      if (emptyNote && errors) {
-        var p = document.createElement("p");
-        p.className = "notice";
-        p.textContent = stage().dataset.emptyCell;
-        errors.appendChild(p);
-      }
-      emptyNote = false;
-    }
+    if (e.detail.target && e.detail.target.id === "conv-stage") setPlayLabel(!!timer);
+    // A refused number (bias 5000, an emptied cell): bring its message on screen, on a phone too.
+    if (e.detail.target && e.detail.target.id === "conv-errors") e.detail.target.scrollIntoView({ block: "nearest" });
   });
   document.addEventListener("htmx:responseError", stop);
 

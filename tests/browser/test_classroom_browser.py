@@ -98,6 +98,9 @@ def test_projector_and_three_phones_follow_the_teacher(browser, server, lang):
             draw_seven(phone)
         expect(projector.locator("#cr-wall .cr-tile")).to_have_count(3, timeout=15000)
         expect(projector.locator("#cr-digits-score")).to_be_visible()
+        # the score says what it measures: drawings of a 7 that the network read as 7
+        expect(projector.locator("#cr-digits-score")).to_contain_text(
+            "3 位同學寫的 7，神經網路讀成 7 的有" if lang == "zh-TW" else "Of 3 students' drawings of a 7, the network read")
         screenshot(phones[0], f"classroom-phone-digits-390-{lang}")
         screenshot(projector, f"classroom-projector-wall-1920-{lang}")
         overflow = phones[0].evaluate("document.documentElement.scrollWidth - window.innerWidth")

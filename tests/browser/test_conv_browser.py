@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.browser.layout import LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_shows, assert_tap_targets, layout_page
-from tests.conftest import screenshot
+from tests.conftest import no_sideways_scroll, opened, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -102,17 +102,32 @@ def test_next_and_the_nine_products_are_on_screen_together(browser, live_server,
                 assert_on_screen(page, "#conv-board .cell.now")
 
 
-def test_honest_words_for_stride_2_a_huge_bias_and_an_empty_cell(page, live_server):
-    page.goto(live_server.url + "/conv?padding=same&stride=2")
-    same = page.locator("label.choice", has_text="same").inner_text()
-    assert "4×4" in same and "一圈" not in same, same  # one-sided zeros, and the board is 4×4, not 8×8
-    page.locator("#conv-bias").fill("5000")
-    page.locator("#conv-bias").press("Enter")
-    page.wait_for_selector("#conv-errors .error-box")
-    assert "1000" in page.locator("#conv-errors").inner_text()  # out of range: said, not ignored
-    page.goto(live_server.url + "/conv")
-    page.locator("#img-0-0").fill("")
-    page.locator("#img-0-0").press("Tab")
-    page.wait_for_selector("#conv-errors .notice")
-    assert page.locator("#img-0-0").input_value() == "0"
-    assert "0" in page.locator("#conv-errors .notice").inner_text()
+@pytest.mark.parametrize("width, height", [(390, 844), (1920, 1080)])
+def test_stride_2_padding_label_bias_and_empty_cell_say_what_happens(browser, live_server, width, height):
+    """The padding label follows the stride (same + stride 2 pads one side, board 4×4); bias 5000 and
+    an emptied cell are answered with a message beside the stage, which stays usable."""
+    with opened(browser, live_server, "/conv?padding=same", width=width, height=height) as page:
+        assert "一樣大" in page.locator("#conv-padding-same-note").inner_text()
+        page.locator("input[name=stride][value='2']").check()
+        page.wait_for_function("document.querySelector('#conv-padding-same-note').innerText.includes('只在下面和右邊')")
+        assert page.locator("#conv-board .cell").count() == 16  # the label's 4×4
+        assert "4×4" in page.locator("#conv-padding-same-note").inner_text()
+        no_sideways_scroll(page)
+        screenshot(page, f"conv-stride2-same-{width}")
+
+        page.locator("#conv-bias").fill("5000")
+        page.locator("#conv-bias").press("Tab")
+        page.wait_for_selector("#conv-errors .error-box")
+        assert "不能大於 1000" in page.locator("#conv-errors").inner_text()
+        assert page.locator("#conv-errors .error-box").is_visible()
+        page.locator("#conv-bias").fill("2")
+        page.locator("#conv-bias").press("Tab")
+        page.wait_for_function("!document.querySelector('#conv-errors .error-box')")  # fixed: the message goes
+
+        page.locator("#img-0-1").fill("")
+        page.locator("#img-0-1").press("Tab")
+        page.wait_for_selector("#conv-errors .error-box")
+        assert "第 1 列第 2 格是空的" in page.locator("#conv-errors").inner_text()
+        page.wait_for_function("document.querySelector('#conv-errors .error-box').getBoundingClientRect().top >= 0")
+        assert page.locator("#conv-errors .error-box").bounding_box()["y"] >= 0  # on screen, where the learner looks
+        screenshot(page, f"conv-empty-cell-{width}")

@@ -70,7 +70,7 @@ def test_by_touch_at_390_px_with_bad_input_inline(phone_page, live_server):
     page.locator("#eta").fill("0")
     page.locator("#eta").press("Enter")
     error = page.locator("#descent-error .error-box")
-    expect(error).to_contain_text("「學習率 η」必須大於 0")
+    expect(error).to_contain_text("「學習率 η」要大於 0")
     expect(verdict(page)).to_have_attribute("data-verdict", "diverged")  # the last good run stays
     page.locator("#eta").fill("0.1")
     page.locator("#eta").press("Enter")

@@ -120,6 +120,21 @@ def test_screenshots(browser, live_server, lang, width):
         screenshot(page, f"neuron-{width}-{lang}")
 
 
+@pytest.mark.parametrize("width, height, lang, words", [(390, 844, "zh-TW", "「輸入 x₁」太大了"),
+                                                        (1920, 1080, "en", "“input x₁” is too large")])
+def test_a_number_out_of_range_is_named_as_its_box_is_labelled(browser, live_server, width, height, lang, words):
+    """The message names x₁, as the box is labelled, not x[0]."""
+    with opened(browser, live_server, "/neuron", width=width, height=height, lang=lang) as page:
+        box = page.locator("input[name=x]").first
+        box.fill("5000")
+        box.press("Tab")
+        error = page.locator("#neuron-error .error-box")
+        error.wait_for()
+        assert words in error.inner_text() and "[0]" not in error.inner_text()
+        no_sideways_scroll(page)
+        screenshot(page, f"neuron-error-x1-{width}-{lang}")
+
+
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
 def test_next_and_the_step_it_shows_are_on_screen_together(browser, live_server, screen, lang):

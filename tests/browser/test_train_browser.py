@@ -13,7 +13,7 @@ from app.ml.design import TrainDesign
 from tests.browser.test_digits_browser import SEVEN, draw_with_mouse
 from tests.browser.layout import (LANGS, SCREENS, assert_fits_360, assert_on_screen, assert_tap_targets, layout_page,
                                   page_shot, settle)
-from tests.conftest import LiveServer, new_context, screenshot
+from tests.conftest import LiveServer, new_context, no_sideways_scroll, opened, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -93,11 +93,11 @@ def test_design_train_watch_and_use_in_the_digit_lab(browser, server, shared_sta
             " return box.dataset.status !== 'queued' && (box.dataset.status !== 'running' || (line &&"
             " line.getAttribute('points').trim().split(' ').length >= 2)); }", timeout=150_000)
         assert page.locator("#progress-box").get_attribute("data-status") == "running", "finished before we saw it run"
-        # a 1-epoch job shows its progress within the epoch (batches), and the design it trains
-        percent = int(page.locator("#job-percent").inner_text().rstrip(" %"))
-        width = page.locator(".meter-fill").evaluate("m => m.getBoundingClientRect().width")
-        assert 0 < percent < 100 and width > 0, (percent, width)
-        assert "784 → 32 → 10" in page.locator("#job-design").inner_text()
+        # inside the first (and only) epoch the bar and the batch counter move
+        page.wait_for_function("() => { const f = document.querySelector('#job-meter .meter-fill');"
+                               " return f && parseFloat(f.style.width) > 0 && document.getElementById('batch-counter'); }")
+        assert "第 1 / 1 輪" in page.locator("#batch-counter").inner_text()
+        assert "784 → 32 → 10" in page.locator("#job-design").inner_text()  # and the design it trains
         screenshot(page, "train-job-running")
         other_context, other = open_page(browser, server, job_url.removeprefix(server.url), lang="en")
         try:
@@ -179,6 +179,38 @@ def test_the_limit_message_and_the_cancel_button(browser, server):
         close(context)
 
 
+IMPOSSIBLE = ("/train?architecture=cnn&blocks=2&padding=valid&padding=valid&kernel=7&kernel=7&pool=3&pool=0"
+              "&filters=4&filters=4&dense_count=0")
+
+
+@pytest.mark.parametrize("width, height, lang", [(390, 844, "zh-TW"), (1920, 1080, "en")])
+def test_an_impossible_cnn_is_said_beside_its_field_and_train_waits(browser, live_server, width, height, lang):
+    """28 − 6 = 22, 3×3 pool → 7, − 6 = 1: then 3×3 pooling in block 2 cannot fit. Picking it shows the
+    error by the pool field, Train is disabled and the address follows; a fix brings the table back."""
+    with opened(browser, live_server, IMPOSSIBLE, width=width, height=height, lang=lang) as page:
+        assert page.locator("#layer-table").count() == 1 and page.locator("#train-button").is_enabled()
+        page.select_option("#pool2", "3")
+        problem = page.locator("#design-problem")
+        problem.wait_for()
+        assert ("1×1" in problem.inner_text()) and ("3×3" in problem.inner_text())
+        assert page.locator("#train-button").is_disabled()
+        assert page.url.count("pool=3") == 2  # the address is the design on screen
+        page.locator("#pool2").scroll_into_view_if_needed()
+        field, message = page.locator("#pool2").bounding_box(), problem.bounding_box()
+        assert 0 <= message["y"] - (field["y"] + field["height"]) < 200  # right under the field
+        assert message["y"] + message["height"] <= height  # and on screen with it
+        no_sideways_scroll(page)
+        screenshot(page, f"train-impossible-{width}-{lang}")
+        page.select_option("#pool2", "0")
+        page.wait_for_selector("#layer-table")
+        assert page.locator("#design-problem").count() == 0 and page.locator("#train-button").is_enabled()
+        # the same impossible design from a link: the page, usable, with the same message
+        response = page.goto(live_server.url + IMPOSSIBLE.replace("pool=0", "pool=3"))
+        assert response.status == 422 and page.locator("#design-problem").is_visible()
+        page.select_option("#padding2", "same")  # fixing it there works too
+        page.wait_for_selector("#layer-table")
+
+
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
 def test_an_impossible_cnn_shows_its_error_beside_the_field(browser, live_server, screen, lang):
@@ -194,11 +226,11 @@ def test_an_impossible_cnn_shows_its_error_beside_the_field(browser, live_server
         assert fits, "the loss select cuts categorical_crossentropy off"
         page.locator("#pool2").scroll_into_view_if_needed()
         page.locator("#pool2").select_option("2")  # 1×1 pooled 2×2: nothing left
-        page.wait_for_selector("#design-error")
+        page.wait_for_selector("#design-problem")
         settle(page)
         page_shot(page, "train-impossible")
-        assert_on_screen(page, "#pool2", "#design-error")
-        assert "pool2" in page.locator("#design-error").inner_text()
+        assert_on_screen(page, "#pool2", "#design-problem")
+        assert ("區塊 2" if lang == "zh-TW" else "Block 2") in page.locator("#design-problem").inner_text()
         assert page.locator("#train-button").is_disabled()
         assert parse_qs(urlsplit(page.url).query)["pool"] == ["3", "2"]  # the address follows the form
         page.locator("#pool2").select_option("0")  # and back: the page is usable again

@@ -111,7 +111,27 @@ def test_the_wall_shows_drawings_with_what_the_network_read(client, settings):
     assert view["tiles"][0]["nickname"] == "小美" and view["tiles"][0]["prediction"] == read
     assert view["tiles"][0]["png"].startswith("data:image/png;base64,")
     html = client.get(f"/classroom/{code}/view/digits", headers={**AS_TEACHER, "accept-language": "en"}).text
-    assert "the network read" in html and "小美" in html  # says what it measures: read as the digit asked
+    assert "drawings of a 7, the network read 1 as 7" in html or "read 0 as 7" in html and "小美" in html
+    html = client.get(f"/classroom/{code}/view/digits", headers=AS_TEACHER).text
+    assert "1 位同學寫的 7，神經網路讀成 7 的有" in html and "認對" not in html
+
+
+def test_without_a_digit_asked_the_wall_scores_nothing(client, settings):
+    """The wall says what it measures: with no digit asked for, no ✓/✗ and no score, only what the
+    network read; a drawing made for an earlier task is not scored against it either."""
+    code = open_class(client)
+    client.post(f"/api/classes/{code}/push", json={"lab": "digits", "state": {"target": 7}}, headers=AS_TEACHER)
+    join(client, code, "小美")
+    client.post("/api/digits/predict", files={"image": ("d.png", digit_png(7), "image/png")})
+    client.app.state.classroom.flush()
+    html = client.get(f"/classroom/{code}/view/digits", headers=AS_TEACHER).text
+    assert "✓" in html or "✗" in html  # drawn for the task asked now: scored
+    client.post(f"/api/classes/{code}/push", json={"lab": "digits", "state": {}}, headers=AS_TEACHER)  # no task now
+    view = client.get(f"/api/classes/{code}/views/digits", headers=AS_TEACHER).json()
+    assert view["target"] is None and view["total"] == 0 and view["tiles"][0]["right"] is None
+    html = client.get(f"/classroom/{code}/view/digits", headers=AS_TEACHER).text
+    assert "沒有指定數字：每張字下面是神經網路讀成的數字" in html and "小美" in html
+    assert "✓" not in html and "✗" not in html and "cr-right" not in html and "cr-wrong" not in html
 
 
 def test_removing_a_student_deletes_them_and_their_results(client, settings):

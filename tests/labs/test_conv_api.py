@@ -51,7 +51,7 @@ def test_api_bias_and_relu(client):
         ({"image": [[1, 2], [3, 4]], "kernel": [[True]]}, "invalid", "不是數字", "is not a number"),
         ({"image": [[1, 2], [3, 4]], "kernel": "abc"}, "invalid", "一列一列的數字", "rows of numbers"),
         ({"image": [], "kernel": [[1]]}, "conv.errors.empty_image", "影像是空的", "The image is empty"),
-        ({**LECTURE, "padding": "full"}, "invalid", "必須是以下其中之一", "must be one of"),
+        ({**LECTURE, "padding": "full"}, "invalid", "要是以下其中之一", "must be one of"),
         ({**LECTURE, "stride": 3}, "invalid", "不能大於 2", "at most 2"),
         ({"image": [[1, 2], [3, 4]], "kernel": [[1, 1], [1, 1]], "pool": 2}, "conv.errors.pool_too_big", "池化的區域", "pooling region"),
     ],
@@ -142,3 +142,28 @@ def test_inputs_hold_numbers_a_browser_accepts(client):
     r = client.get("/conv?image=vline&kernel=vertical&step=36")
     assert 'id="ker-0-0" data-grid="kernel" data-r="0" data-c="0" type="number" step="any" inputmode="decimal"\n               value="-1"' in r.text
     assert "<span>−3</span>" in r.text
+
+
+@pytest.mark.parametrize("query, zh, en", [
+    ("stride=1", "外圍補 1 圈 0：記分板和圖片一樣大（8×8）", "zeros 1 deep all round: the board keeps the image's size (8×8)"),
+    # stride 2: ⌈8 / 2⌉ = 4 needs one zero row, which goes below and on the right only
+    ("stride=2", "只在下面和右邊補 1 排 0：記分板 4×4", "zeros only below and on the right (1 deep): the board is 4×4"),
+    ("stride=2&image=1,2,3,4,5_1,2,3,4,5_1,2,3,4,5_1,2,3,4,5_1,2,3,4,5", "外圍補 1 圈 0：記分板 3×3（5 ÷ 2", "the board is 3×3 (5 ÷ 2, rounded up)"),
+    ("stride=2&kernel=1", "這裡不用補 0：記分板已經是 4×4", "no zeros needed here"),
+])
+def test_the_padding_labels_say_what_same_does_for_this_stride_and_size(client, query, zh, en):
+    """「外圍補一圈 0：記分板一樣大」 was wrong for stride 2: the label is worked out for the board shown."""
+    r = client.get(f"/conv?{query}&padding=same")
+    assert r.status_code == 200 and zh in r.text and "記分板一樣大" not in r.text
+    assert en in client.get(f"/conv?{query}&padding=same", headers={"accept-language": "en"}).text.replace("&#39;", "'")
+    assert "不補零：8×8 的圖片得到 6×6 的記分板" in client.get("/conv").text
+
+
+def test_a_bias_out_of_range_and_an_empty_cell_are_said_not_ignored(client):
+    hx = {"hx-request": "true"}
+    r = client.get("/conv/stage?bias=5000", headers=hx)
+    assert r.status_code == 422 and "error-box" in r.text and "「偏值 bias」不能大於 1000" in r.text
+    r = client.get("/conv/stage?image=1,,3_1,2,3_1,2,3&kernel=1", headers={**hx, "accept-language": "en"})
+    assert r.status_code == 422 and "Image row 1, column 2 is empty" in r.text
+    r = client.get("/conv/stage?kernel=1,2_,4", headers=hx)
+    assert r.status_code == 422 and "濾鏡第 2 列第 1 格是空的" in r.text

@@ -31,11 +31,11 @@ def test_api_verdicts(client, body, verdict):
 
 
 @pytest.mark.parametrize("body, zh, en", [
-    ({"eta": 0}, "必須大於 0", "greater than 0"),
-    ({"eta": -0.1}, "必須大於 0", "greater than 0"),
+    ({"eta": 0}, "要大於 0", "greater than 0"),
+    ({"eta": -0.1}, "要大於 0", "greater than 0"),
     ({"eta": 1e6}, "太大了", "too large"),
     ({"steps": 1001}, "不能大於 1000", "at most 1000"),
-    ({"steps": 2.5}, "必須是整數", "whole number"),
+    ({"steps": 2.5}, "要是整數", "whole number"),
     ({"w0": "one"}, "不是數字", "is not a number"),
     ({"w0": 1e300}, "太大了", "too large"),
     ({"loss": "cubic"}, "其中之一", "must be one of"),

@@ -44,7 +44,7 @@ def test_a_drawn_target_and_the_same_seed_gives_the_same_answer(client):
     ({"target": "cos"}, "其中之一", "must be one of"),
     ({"target": [[0, 1], [1, 1e6]]}, "太大了", "too large"),
     ({"activation": "swish"}, "其中之一", "must be one of"),
-    ({"learning_rate": 0}, "必須大於 0", "greater than 0"),
+    ({"learning_rate": 0}, "要大於 0", "greater than 0"),
 ])
 def test_bad_input_is_422_in_the_learners_language(client, body, zh, en):
     r = client.post("/api/fit", json={**SIN16, "steps": 10, **body})

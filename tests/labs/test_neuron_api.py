@@ -43,7 +43,7 @@ def test_api_nan_and_infinity_are_rejected(client):
     r = client.post("/api/neuron", content=b'{"x": [NaN, 3], "w": [1, Infinity], "b": 1}',
                     headers={"content-type": "application/json", **EN})
     assert r.status_code == 422
-    assert "finite" in r.json()["detail"] and "inputs x₁" in r.json()["detail"]  # as the page labels it, not x[0]
+    assert "finite" in r.json()["detail"] and "input x₁" in r.json()["detail"]
 
 
 def test_api_is_documented(client):
@@ -96,3 +96,25 @@ def test_a_bad_address_opens_the_lab_with_the_error_inline(client):
     assert r.status_code == 422
     assert 'id="neuron-form"' in r.text  # the lab is there, with the lecture's example…
     assert 'class="error-box"' in r.text and "「輸入 x₂」不是數字" in r.text  # …and what was wrong
+
+
+@pytest.mark.parametrize("url, zh, en", [
+    ("/neuron/lab?x=abc&x=3", "「輸入 x₁」不是數字", "“input x₁” is not a number"),
+    ("/neuron/lab?x=1&x=3&w=1&w=5000", "「權重 w₂」太大了", "“weight w₂” is too large"),
+    ("/softmax/lab?s=1&s=oops", "「分數 s₂」", "“score s₂”"),
+    ("/rnn/lab?x1=abc", "「輸入 x¹（第 1 個）」", "“inputs x¹ no. 1”"),
+])
+def test_list_fields_are_named_as_the_page_labels_them(client, url, zh, en):
+    """x[0] is the box labelled x₁ (the shared validation message, app/web.py)."""
+    r = client.get(url)
+    assert r.status_code == 422 and zh in r.text and "[0]" not in r.text, r.text[-600:]
+    r = client.get(url, headers=EN)
+    assert en in r.text, r.text[-600:]
+
+
+def test_limits_read_like_a_person_wrote_them(client):
+    """「要大於 0.0」 was pydantic's message translated: now 「要大於 0」, the number without .0."""
+    r = client.post("/api/fit", json={"learning_rate": 0})
+    assert r.status_code == 422 and "「學習率」要大於 0" in r.json()["detail"] and "0.0" not in r.json()["detail"]
+    r = client.post("/api/fit", json={"learning_rate": 0}, headers=EN)
+    assert "must be greater than 0" in r.json()["detail"] and "0.0" not in r.json()["detail"]

@@ -58,7 +58,7 @@ def test_q_learning_on_the_server_has_a_step_budget(client):
     ({"episodes": 10**7}, "不能大於 5000", "at most 5000"),
     ({"gamma": 1.5}, "「折扣 γ」不能大於 1", "at most 1"),
     ({"gamma": -0.1}, "不能小於 0", "at least 0"),
-    ({"alpha": 0}, "「學習率 α」必須大於 0", "greater than 0"),
+    ({"alpha": 0}, "「學習率 α」要大於 0", "greater than 0"),
     ({"epsilon": 2}, "「探索機率 ε」不能大於 1", "at most 1"),
     ({"step_reward": "a lot"}, "不是數字", "is not a number"),
     ({"method": "sarsa"}, "其中之一", "q_learning"),

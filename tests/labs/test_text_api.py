@@ -160,8 +160,8 @@ def test_post_api_jobs_kind_text_enqueues_a_text_job(client, settings):
     ({"sequence_length": 1000}, "不能大於 200", "at most 200"),
     ({"epochs": 51}, "50", "50"),
     ({"units": 0}, "不能小於 1", "at least 1"),
-    ({"cell": "transformer"}, "必須是以下其中之一", "must be one of"),
-    ({"learning_rate": -1}, "必須大於 0", "greater than 0"),
+    ({"cell": "transformer"}, "要是以下其中之一", "must be one of"),
+    ({"learning_rate": -1}, "要大於 0", "greater than 0"),
 ])
 def test_bad_text_jobs_are_refused_and_nothing_is_enqueued(client, settings, body, zh, en):
     before, rows = pending_count(settings), job_count(settings)
