@@ -58,6 +58,7 @@ def train_poem_model(out_dir: Path, epochs: int | None = None) -> dict:
     clean.set_weights(model.get_weights())
     keras_path = out_dir / f"{MODEL_ID}.keras"
     clean.save(keras_path)
+    compress_weights(keras_path)
     manifest = {
         "id": MODEL_ID, "task": "text", "engine": "rnn", "file": keras_path.name, "cell": design.cell,
         "corpus": design.corpus, "vocabulary": vocab.chars,
@@ -76,3 +77,30 @@ def train_poem_model(out_dir: Path, epochs: int | None = None) -> dict:
     (out_dir / f"{MODEL_ID}.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
 
+
+def compress_weights(keras_path: Path) -> None:
+    """Rewrite a .keras file with its weights stored shuffled and gzipped inside the HDF5 file:
+    lossless, read by Keras and by h5py as before, and ~10 % smaller (the default poem model stays
+    under the 3 MiB a committed file may weigh)."""
+    import io
+    import zipfile
+
+    import h5py
+
+    def copy(src, dst) -> None:
+        dst.attrs.update(src.attrs)
+        for name, item in src.items():
+            if isinstance(item, h5py.Dataset):
+                dst.create_dataset(name, data=item[()], compression="gzip", compression_opts=9, shuffle=True)
+            else:
+                copy(item, dst.create_group(name))
+
+    with zipfile.ZipFile(keras_path) as z:
+        parts = {info.filename: z.read(info.filename) for info in z.infolist()}
+    packed = io.BytesIO()
+    with h5py.File(io.BytesIO(parts["model.weights.h5"]), "r") as src, h5py.File(packed, "w") as dst:
+        copy(src, dst)
+    parts["model.weights.h5"] = packed.getvalue()
+    with zipfile.ZipFile(keras_path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)

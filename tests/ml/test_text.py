@@ -82,6 +82,28 @@ def test_the_saved_file_and_the_live_model_give_the_same_generator():
     np.testing.assert_array_equal(from_file.probabilities("春眠"), live.probabilities("春眠"))
 
 
+def test_compressed_weights_load_the_same_in_keras_and_in_numpy(tmp_path):
+    import keras
+
+    from app.ml.text_defaults import compress_weights
+
+    vocab = Vocabulary.of("春眠不覺曉，處處聞啼鳥。\n")
+    model, _ = tiny_generator("lstm", vocab)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    before = read_keras_weights(path)
+    compress_weights(path)
+    again = keras.saving.load_model(path, compile=False)
+    for saved, loaded in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(saved, loaded)
+    after = read_keras_weights(path)
+    np.testing.assert_array_equal(before.recurrent_kernel, after.recurrent_kernel)
+
+
+def test_the_default_poem_model_is_small_enough_to_commit():
+    assert (BUILTIN_DIR / "poems-lstm.keras").stat().st_size < 3 * 2**20
+
+
 def test_temperature_divides_the_logits_before_softmax():
     vocab = Vocabulary.of("春眠不覺曉，處處聞啼鳥。\n")
     _model, g = tiny_generator("gru", vocab)
