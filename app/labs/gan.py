@@ -224,18 +224,12 @@ class PlaneState(BaseModel):
     map: int = Field(0, ge=0, le=1, description="draw G's map of the noise square")
     pts: str = Field("", max_length=MAX_DRAWN * 12, description="the drawn shape: x,y;… in [−1, 1]²")
 
-    @field_validator("dist")
+    @field_validator("dist", "opt")
     @classmethod
-    def _dist(cls, v):
-        if v not in DISTRIBUTIONS:
-            raise FieldError("gan.unknown_choice", choices=" / ".join(DISTRIBUTIONS))
-        return v
-
-    @field_validator("opt")
-    @classmethod
-    def _opt(cls, v):
-        if v not in OPTIMIZERS:
-            raise FieldError("gan.unknown_choice", choices=" / ".join(OPTIMIZERS))
+    def _known_choice(cls, v, info):
+        choices = {"dist": DISTRIBUTIONS, "opt": OPTIMIZERS}[info.field_name]
+        if v not in choices:
+            raise FieldError("gan.unknown_choice", choices=" / ".join(choices))
         return v
 
     @field_validator("pts")
