@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     heartbeat_timeout_s: int = 60
     pack_size: int = Field(default=64, ge=1, description="most same-shaped jobs a JAX worker trains as one program "
                            "(app/jobs/packing.py); bounded by the device's memory, 1 = one job at a time")
+    pack_cpu_devices: int = Field(default=0, ge=0, description="CPU cores a JAX worker spreads a pack's members "
+                                  "over, one XLA device each (app/ml/packed.py); 0 = all of this machine's")
     pack_wait_s: float = Field(default=1.0, ge=0, description="how long a worker waits for a pack to fill while "
                                "same-shaped jobs keep arriving (a class pressing 'train' together)")
 

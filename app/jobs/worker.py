@@ -46,6 +46,16 @@ def local_backend() -> str | None:
     return "jax" if importlib.util.find_spec("jax") is not None else None
 
 
+def one_device_per_core(settings: Settings) -> None:
+    """JAX on a CPU: one XLA device per core, so a pack's members train on every core at once
+    (app/ml/packed.py). Before JAX starts; a GPU stays the default device. XLA_FLAGS that already
+    say it win."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        cores = settings.pack_cpu_devices or len(os.sched_getaffinity(0))
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={cores}".strip()
+
+
 def _housekeeping(settings: Settings, stop: threading.Event) -> None:
     interval = max(1.0, settings.heartbeat_timeout_s / 3)
     backend, device = describe_device()
@@ -77,6 +87,8 @@ def run_worker(settings: Settings, backend: str | None = None, device: str | Non
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("KERAS_BACKEND") == "jax":
+        one_device_per_core(settings)
 
     from app.db import create_tables
     from app.jobs.queue import get_huey

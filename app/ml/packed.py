@@ -160,11 +160,36 @@ class PackProgram:
             def probs(w, x):
                 return jax.lax.map(lambda wm: member_probs(wm, x), w)
 
+        # On a CPU with several cores the worker makes one XLA device per core (app/jobs/worker.py):
+        # the members are spread over them and each device loops over its share, all at once.
+        self.devices = jax.devices()[:1] if self.vectorise else jax.devices()
+        self._replicated = None
+        if len(self.devices) > 1:
+            from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+            mesh = Mesh(np.array(self.devices), ("member",))
+            spread, shared = PartitionSpec("member"), PartitionSpec()
+            chunk = jax.shard_map(chunk, mesh=mesh, in_specs=(spread, spread, shared, shared, spread),
+                                  out_specs=spread, check_vma=False)
+            probs = jax.shard_map(probs, mesh=mesh, in_specs=(spread, shared), out_specs=spread, check_vma=False)
+            self._replicated = NamedSharding(mesh, shared)
         self.chunk = jax.jit(chunk, donate_argnums=(0, 1))
         self.probs = jax.jit(probs)
         self.loss_fn = loss_fn
         widest = max(math.prod(r["shape"]) for r in layer_table(design))  # numbers per image in the widest layer
         self.eval_rows = max(100, EVAL_FLOATS // widest)
+
+    def rows(self, members) -> list[int]:
+        """The stack rows of these members, padded with copies of the first to a multiple of the
+        devices (a padding row trains like its original; its numbers are never read)."""
+        members = list(members)
+        return members + members[:1] * (-len(members) % len(self.devices))
+
+    def shared(self, array: np.ndarray):
+        """The training data, on every device once."""
+        import jax
+
+        return jax.device_put(array, self._replicated) if self._replicated is not None else jax.numpy.asarray(array)
 
     def probabilities(self, w, x: np.ndarray) -> np.ndarray:
         """[M, n, 10] softmax outputs of every member on the same images."""

@@ -34,7 +34,7 @@ def run_train_pack(settings: Settings, members: list[tuple[str, dict, Any]], fin
         sums = run.one_epoch()
         if sums is not None:
             run.end_epoch(*sums, seconds=time.monotonic() - started)
-    log.info("pack of %d: %s", len(run.live), run.timing.summary())
+    log.info("pack trained: %s", run.timing.summary())  # bench/hall.py reads this line
 
 
 @dataclass
@@ -74,8 +74,12 @@ class PackRun:
         for m in live:
             m.reporter.begin_training(m.design.epochs, steps)
         live[0].reporter.flush()  # in a pack: one database write for every member's progress
+        program = PackProgram(first)
+        timing.devices = len(program.devices)
+        rows = program.rows(range(len(live)))
         timing.phase("setup")
-        return cls(PackProgram(first), data, live, _stack(weights), _stack(opt_values), finish, timing)
+        return cls(program, data, live, _stack([weights[i] for i in rows]), _stack([opt_values[i] for i in rows]),
+                   finish, timing)
 
     @property
     def design(self) -> TrainDesign:
@@ -89,7 +93,7 @@ class PackRun:
         """Members done or stopped leave the program; False when none is left."""
         keep = [i for i, m in enumerate(self.live) if not m.done and m.epoch < m.design.epochs]
         if keep and len(keep) < len(self.live):
-            self.w, self.opt = _take(self.w, keep), _take(self.opt, keep)
+            self.w, self.opt = _take(self.w, self.program.rows(keep)), _take(self.opt, self.program.rows(keep))
             self.live = [self.live[i] for i in keep]
         return bool(keep)
 
@@ -100,21 +104,22 @@ class PackRun:
         n, batch, steps, live = len(self.data["x_train"]), self.design.batch_size, self.steps, self.live
         full_steps, rest = divmod(n, batch)
         per_call = steps_per_execution(steps)
-        x_all, y_all = jnp.asarray(self.data["x_train"]), jnp.asarray(self.data["y_train"])
+        x_all, y_all = self.program.shared(self.data["x_train"]), self.program.shared(self.data["y_train"])
+        rows = self.program.rows(range(len(live)))
         order = np.stack([m.permutation(n) for m in live], axis=1)  # [n, M]
         loss_sum, correct = np.zeros(len(live)), np.zeros(len(live))
         seen = step = 0
         while step < steps:
             k = min(per_call, full_steps - step) if step < full_steps else 1
             size = batch if step < full_steps else rest
-            idx = order[step * batch:step * batch + k * size].reshape(k, size, len(live)).transpose(2, 0, 1)  # [M, steps, B]
+            idx = order[step * batch:step * batch + k * size].reshape(k, size, len(live)).transpose(2, 0, 1)[rows]  # [M, steps, B]
             self.timing.phase("progress")
             self.w, self.opt, l_sum, c_sum = self.program.chunk(self.w, self.opt, x_all, y_all,
                                                                 jnp.asarray(idx, dtype=jnp.int32))
-            loss_sum += np.asarray(l_sum)
+            loss_sum += np.asarray(l_sum)[:len(live)]
             self.timing.chunk(len(live), k, time.perf_counter() - self.timing._t)
             self.timing.phase("steps")
-            correct += np.asarray(c_sum)
+            correct += np.asarray(c_sum)[:len(live)]
             seen += k * size
             step += k
             self._report(step, loss_sum / seen, correct / seen)
@@ -190,6 +195,7 @@ class Timing:
     """How long the pack's device calls take: the first of each pack size includes its compile."""
 
     def __init__(self):
+        self.devices = 1  # the XLA devices the members are spread over
         self.first: dict[int, float] = {}  # pack size → seconds of its first call (compile + run)
         self.per_step: list[float] = []  # seconds per step of the later calls
         self.phases: dict[str, float] = {}  # setup, validation, checkpoints, finishing: seconds in all
@@ -209,7 +215,7 @@ class Timing:
 
     def summary(self) -> dict[str, Any]:
         step = float(np.median(self.per_step)) if self.per_step else None
-        return {"members": max(self.first, default=0), "first_call_s": round(sum(self.first.values()), 3),
+        return {"members": max(self.first, default=0), "devices": self.devices, "first_call_s": round(sum(self.first.values()), 3),
                 "step_ms": round(step * 1000, 3) if step else None,
                 **{f"{name}_s": round(t, 3) for name, t in self.phases.items()}}
 
@@ -264,7 +270,7 @@ def _finish_members(program: PackProgram, data, steps: int, w, opt, ending: list
     """Members whose last epoch just ended: test them together, then each gets its own result and model."""
     import jax.numpy as jnp
 
-    rows = [i for i, _ in ending]
+    rows = program.rows([i for i, _ in ending])
     w_host, opt_host = _host(w), _host(opt)
     probs = program.probabilities([jnp.asarray(a[rows]) for a in w_host], data["x_test"])
     for k, (i, m) in enumerate(ending):
