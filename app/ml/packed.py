@@ -116,12 +116,11 @@ class PackProgram:
         # than a solo one (bench/hall.py), so there the program loops over members with lax.map.
         self.vectorise = jax.default_backend() != "cpu" if vectorise is None else vectorise
 
-        self.model = build_model(design)  # the template: shapes and the forward pass, no weights of its own
-        self.optimizer = make_optimizer(design)
-        self.optimizer.build(self.model.trainable_variables)
-        self.non_trainable = [v.value for v in self.model.non_trainable_variables]
-        loss_fn = keras.losses.get(design.loss)
-        model, optimizer, non_trainable = self.model, self.optimizer, self.non_trainable
+        # the template: shapes and the forward pass, no weights of its own
+        model, optimizer, loss_fn = build_model(design), make_optimizer(design), keras.losses.get(design.loss)
+        optimizer.build(model.trainable_variables)
+        non_trainable = [v.value for v in model.non_trainable_variables]
+        self.model, self.loss_fn = model, loss_fn
 
         def member_loss(w, x, y):
             y_pred, _ = model.stateless_call(w, non_trainable, x, training=True)
@@ -163,19 +162,9 @@ class PackProgram:
         # On a CPU with several cores the worker makes one XLA device per core (app/jobs/worker.py):
         # the members are spread over them and each device loops over its share, all at once.
         self.devices = jax.devices()[:1] if self.vectorise else jax.devices()
-        self._replicated = None
-        if len(self.devices) > 1:
-            from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-            mesh = Mesh(np.array(self.devices), ("member",))
-            spread, shared = PartitionSpec("member"), PartitionSpec()
-            chunk = jax.shard_map(chunk, mesh=mesh, in_specs=(spread, spread, shared, shared, spread),
-                                  out_specs=spread, check_vma=False)
-            probs = jax.shard_map(probs, mesh=mesh, in_specs=(spread, shared), out_specs=spread, check_vma=False)
-            self._replicated = NamedSharding(mesh, shared)
+        chunk, probs, self._replicated = _spread(self.devices, chunk, probs)
         self.chunk = jax.jit(chunk, donate_argnums=(0, 1))
         self.probs = jax.jit(probs)
-        self.loss_fn = loss_fn
         widest = max(math.prod(r["shape"]) for r in layer_table(design))  # numbers per image in the widest layer
         self.eval_rows = max(100, EVAL_FLOATS // widest)
 
@@ -198,3 +187,19 @@ class PackProgram:
         members = int(jax.tree.leaves(w)[0].shape[0])
         rows = max(100, self.eval_rows // members)
         return np.concatenate([np.asarray(self.probs(w, x[i:i + rows])) for i in range(0, len(x), rows)], axis=1)
+
+
+def _spread(devices: list, chunk, probs):
+    """chunk and probs with the members (axis 0) split over the devices, each device looping over
+    its share; the data goes to every device. (chunk, probs, the data's sharding or None)."""
+    if len(devices) < 2:
+        return chunk, probs, None
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    mesh = Mesh(np.array(devices), ("member",))
+    spread, shared = PartitionSpec("member"), PartitionSpec()
+    chunk = jax.shard_map(chunk, mesh=mesh, in_specs=(spread, spread, shared, shared, spread),
+                          out_specs=spread, check_vma=False)
+    probs = jax.shard_map(probs, mesh=mesh, in_specs=(spread, shared), out_specs=spread, check_vma=False)
+    return chunk, probs, NamedSharding(mesh, shared)
