@@ -38,7 +38,7 @@ from app.ml.manifest import Manifest, resolve_file
 from app.ml.registry import ModelRegistry
 from app.ml.text import CORPORA, POEMS_DIR, Vocabulary, check_limits, vocabulary
 from app.ml.text_design import CODE_COMMENTS, TextDesign, describe, form_query, keras_code, layer_table
-from app.ml.text_generate import TextGenerator, read_keras_weights
+from app.ml.text_generate import TextGenerator, TextGenerators, read_keras_weights
 from app.settings import Settings
 from app.web import UserError, browser_id, is_htmx, render, translator
 
@@ -107,17 +107,18 @@ def find_model(settings: Settings, models: ModelRegistry, name: str, browser: st
 
 
 def generator_for(request: Request, settings: Settings, manifest: Manifest) -> TextGenerator:
-    """The model's numpy writer, loaded once per web process (app.state, read-only afterwards)."""
-    cache = getattr(request.app.state, "text_generators", None)
-    if cache is None:
-        cache = request.app.state.text_generators = {}
-    if manifest.id not in cache:
+    """The model's numpy writer, loaded once per web process while it is in use."""
+    generators = getattr(request.app.state, "text_generators", None)
+    if generators is None:
+        generators = request.app.state.text_generators = TextGenerators()
+
+    def load() -> TextGenerator:
         try:
-            weights = read_keras_weights(resolve_file(settings, manifest))
-            cache[manifest.id] = TextGenerator(weights, Vocabulary(manifest["vocabulary"]))
+            return TextGenerator(read_keras_weights(resolve_file(settings, manifest)), Vocabulary(manifest["vocabulary"]))
         except Exception as exc:  # a missing or broken file
             raise UserError("text.model_unavailable", 503, model=manifest.id) from exc
-    return cache[manifest.id]
+
+    return generators.get(manifest.id, load)
 
 
 def model_choices(settings: Settings, models: ModelRegistry, browser: str, lang: str) -> list[dict]:

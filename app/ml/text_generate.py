@@ -18,9 +18,12 @@ Each step reports the 5 likeliest next characters with their probabilities, befo
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -154,3 +157,29 @@ class TextGenerator:
             chars.append(char)
             state, logits = self.step(choice, state)
         return {"text": "".join(chars), "steps": steps}
+
+
+class TextGenerators:
+    """The poem models' writers a web process keeps loaded (app/labs/text.py keeps one in app.state):
+    the ones used last, at most KEPT, so a class's own trained models do not pile up in memory."""
+
+    KEPT = 16
+
+    def __init__(self):
+        self._writers: OrderedDict[str, TextGenerator] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, model_id: str, load: Callable[[], TextGenerator]) -> TextGenerator:
+        with self._lock:
+            if model_id in self._writers:
+                self._writers.move_to_end(model_id)
+                return self._writers[model_id]
+        writer = load()  # outside the lock: a slow file does not hold up the other models' requests
+        with self._lock:
+            self._writers[model_id] = writer
+            while len(self._writers) > self.KEPT:
+                self._writers.popitem(last=False)
+        return writer
+
+    def __len__(self) -> int:
+        return len(self._writers)

@@ -191,3 +191,30 @@ def test_the_colab_code_runs_and_builds_the_same_network(tmp_path, monkeypatch, 
     assert scope["model"].count_params() == parameter_count(design, len(vocabulary("song100")))
     assert scope["chars"] == list(vocabulary("song100").chars), "the same vocabulary as the lab's"
     assert "\n床前明月" in capsys.readouterr().out, "it wrote from the prompt"
+
+
+def test_a_web_process_keeps_only_the_poem_models_used_last():
+    """A class's own poem models do not pile up: the least recently used writer is let go."""
+    from app.ml.text_generate import TextGenerators
+
+    writer = tiny_generator("lstm", Vocabulary(list("春眠不覺曉")))[1]
+    loads: list[str] = []
+
+    def loader(name: str):
+        def load():
+            loads.append(name)
+            return writer
+        return load
+
+    kept = TextGenerators()
+    kept.get("m0", loader("m0"))
+    assert kept.get("m0", loader("m0")) is writer and loads == ["m0"]  # loaded once, then served from memory
+    for i in range(1, TextGenerators.KEPT):
+        kept.get(f"m{i}", loader(f"m{i}"))
+    kept.get("m0", loader("m0"))  # m0 used again: m1 is now the one used longest ago
+    kept.get("new", loader("new"))
+    assert len(kept) == TextGenerators.KEPT
+    kept.get("m0", loader("m0"))
+    assert loads.count("m0") == 1  # still there
+    kept.get("m1", loader("m1"))
+    assert loads.count("m1") == 2  # it had been let go, so it was read again
