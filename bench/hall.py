@@ -1,6 +1,7 @@
 """Bench: a lecture hall presses "train" at once — N lecture DNNs, packed vs one after another.
 
     .venv/bin/python bench/hall.py [--n 32] [--epochs 2] [--modes packed,serial] [--train-subset 50000]
+    .venv/bin/python bench/hall.py --network cnn --n 8 --train-subset 5000     # the lecture's CNN, a quick look
 
 N jobs of the lecture's DNN (784-100-100-10, relu, mse, SGD, batch 100) with learning rates spread
 0.01–0.5 (and their own seeds) are submitted at once through the API (in-process app, one
@@ -8,7 +9,8 @@ browser id per student) to a real `playground worker --backend jax` process. Wal
 first job's creation to the last job's success, as the job records say. The same worker code
 runs both modes, each with a fresh data folder (so neither inherits the other's compiled
 programs): "packed" with PLAYGROUND_PACK_SIZE=N, "serial" with PLAYGROUND_PACK_SIZE=1 (the
-one-job path). Target on this CPU with N=32: serial / packed ≥ 3.
+one-job path). Target on this CPU with N=32: serial / packed ≥ 3. On a CPU the worker spreads a
+pack's members over one XLA device per core (app/jobs/worker.py one_device_per_core).
 
 It also prints the pack's per-step device time and the solo jobs' per-epoch time, from which the
 closing lines PROJECT a hall of 300 on a GPU (a projection, not a measurement: see --help).
@@ -30,8 +32,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DNN_PARAMS = 784 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10  # 89 610
-FLOP_PER_SAMPLE = 6 * DNN_PARAMS  # forward 2·params, backward 4·params (multiply-adds × 2)
+NETWORKS = {  # the lecture's two digit networks (app/ml/design.py's defaults), as the bench trains them
+    "dnn": {"architecture": "dnn", "hidden_layers": [100, 100], "activation": "relu", "loss": "mse",
+            "optimizer": "sgd", "batch_size": 100},
+    "cnn": {"architecture": "cnn", "activation": "relu", "loss": "mse", "optimizer": "sgd", "batch_size": 100},
+}
+
+
+def flop_per_sample(design: dict) -> int:
+    """Training arithmetic per image: forward 2·MACs, backward 4·MACs (a conv's MACs are its
+    weights times its output positions; a Dense layer's, its weights)."""
+    from app.ml.design import TrainDesign, layer_table
+
+    macs = 0
+    for row in layer_table(TrainDesign.model_validate(design)):
+        if row["kind"] == "Conv2D":
+            macs += (row["params"] - row["shape"][-1]) * row["shape"][0] * row["shape"][1]
+        elif row["kind"] == "Dense":
+            macs += row["params"] - row["shape"][-1]
+    return 6 * macs
 
 
 def loadavg() -> str:
@@ -73,8 +92,7 @@ def run_mode(mode: str, args, assets: Path) -> dict:
                 if worker.poll() is not None:
                     raise RuntimeError(log_path.read_text()[-3000:])
                 time.sleep(0.2)
-            design = {"architecture": "dnn", "hidden_layers": [100, 100], "activation": "relu", "loss": "mse",
-                      "optimizer": "sgd", "batch_size": 100, "epochs": args.epochs}
+            design = {**NETWORKS[args.network], "epochs": args.epochs}
             if args.train_subset:
                 design["train_subset"] = args.train_subset
             lrs = [0.01 + (0.5 - 0.01) * i / max(1, args.n - 1) for i in range(args.n)]
@@ -108,6 +126,7 @@ def run_mode(mode: str, args, assets: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=32, help="students (jobs)")
+    parser.add_argument("--network", choices=sorted(NETWORKS), default="dnn", help="the lecture's DNN or its CNN")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--modes", default="packed,serial")
     parser.add_argument("--train-subset", type=int, default=None, help="fewer training digits (a quick look)")
@@ -141,10 +160,10 @@ def main() -> int:
                   f"(the rest: compile, test, checkpoints and .keras files, database)")
             phases = {k[:-2]: v for k, v in t.items() if k.endswith("_s") and k != "first_call_s"}
             per_job = (phases.get("checkpoints", 0) + phases.get("finishing", 0) + phases.get("progress", 0)) / args.n
-            flop = FLOP_PER_SAMPLE * 100 * 300 * steps
+            flop = flop_per_sample(NETWORKS[args.network]) * 100 * 300 * steps
             print(f"the pack's account (s): {phases}; first call (compile + first chunk) {t['first_call_s']} s")
-            print("PROJECTION (not measured; no GPU was lent) for N=300 lecture DNNs on one H100/H200:")
-            print(f"  arithmetic {flop / 1e12:.1f} TFLOP; at an assumed 20 TFLOP/s effective (batched 100×784×100 matmuls, "
+            print("PROJECTION (not measured; no GPU was lent) for N=300 lecture {args.network.upper()}s on one H100/H200:")
+            print(f"  arithmetic {flop / 1e12:.1f} TFLOP; at an assumed 20 TFLOP/s effective (small batched matmuls and convs, "
                   f"TF32) ≈ {flop / 20e12:.1f} s of steps, at 5 TFLOP/s ≈ {flop / 5e12:.1f} s")
             print(f"  + one compile (~{t['first_call_s']:.0f} s here on the CPU; GPU XLA compiles are similar, and cached "
                   f"across runs) + the CPU-side work per job measured here (checkpoint and final .keras files, test "
