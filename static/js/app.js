@@ -93,7 +93,7 @@
     var sub = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent && e.detail.requestConfig.triggeringEvent.submitter;
     var ev = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
     var elt = sub || (ev && ev.type === "change" && ev.target && ev.target.closest ? ev.target : e.detail.elt);
-    var host = elt && elt.closest && elt.closest("[data-reveal]");
+    var host = elt && elt.closest && (elt.closest("[data-reveal]") || elt.form && elt.form.closest("[data-reveal]"));  // a button outside its form (form="…")
     // typing a number: the page stays put, unless the form asks (data-reveal-change: an error beside the field)
     if (!sub && ev && ev.type === "change" && !(host && host.hasAttribute("data-reveal-change"))) host = null;
     lastControl = host ? { id: elt.id, sel: host.getAttribute("data-reveal") } : null;
