@@ -192,7 +192,8 @@ def page_context(request: Request, models: ModelRegistry, browser: str, model_id
         "gallery": [{"id": k, "title_key": v, "url": static_url(f"gallery/{k}.jpg"), "query": query_string(model_id, k)}
                     for k, v in GALLERY.items()],
         "max_mb": photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024),
-        "strings": translator(request).many("photos.camera_denied", "photos.sending", "photos.shrunk", "app.offline"),
+        "strings": translator(request).many("photos.camera_denied", "photos.sending", "photos.shrunk", "app.offline",
+                                              "photos.error_empty", "photos.error_pdf", "photos.error_not_image"),
         "result": None,
         "example": example,
     }

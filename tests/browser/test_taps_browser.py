@@ -30,14 +30,15 @@ TAPS = [
 SEVEN = [(0.28, 0.22), (0.50, 0.22), (0.72, 0.22), (0.60, 0.50), (0.48, 0.82)]
 
 
-def draw(page, canvas: str, stroke):
+def draw(page, canvas: str, stroke, touch: bool | None = None):
     """One stroke: a finger through the DevTools protocol on a phone (Playwright's touchscreen only
     taps), the mouse on the projector."""
+    touch = page.screen.touch if touch is None else touch
     box = page.locator(canvas).bounding_box()
     points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
     path = [points[0]] + [(x0 + (x1 - x0) * i / 8, y0 + (y1 - y0) * i / 8)
                           for (x0, y0), (x1, y1) in zip(points, points[1:]) for i in range(1, 9)]
-    if page.screen.touch:
+    if touch:
         cdp = page.context.new_cdp_session(page)
         kinds = ["touchStart"] + ["touchMove"] * (len(path) - 1)
         for kind, (x, y) in zip(kinds, path):
