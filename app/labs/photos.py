@@ -211,7 +211,7 @@ def photos_page(request: Request, models: ModelsDep, browser: BrowserIdDep):
             ctx.update(result_context(request, run_model(models, manifest, example_bytes(state.example), 5), state.example))
         return render(request, "photos.html", ctx)
     except ValidationError as exc:
-        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
+        details = _("errors.and").join(describe_validation_error(e, _) for e in exc.errors()[:5])
         error, status = {"message": _("errors.invalid", details=details), "code": "invalid"}, 422
     except UserError as exc:
         error, status = {"message": _(exc.key, **exc.params), "code": exc.key}, exc.status_code
