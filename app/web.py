@@ -231,7 +231,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         _ = translator(request)
-        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
+        details = _("errors.and").join(describe_validation_error(e, _) for e in exc.errors()[:5])
         return error_response(request, 422, _("errors.invalid", details=details), "invalid")
 
     @app.exception_handler(StarletteHTTPException)

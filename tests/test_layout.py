@@ -19,8 +19,9 @@ SHARED = {
     "app/locales": {"common"},
     "app/labs": {"__init__", "forms"},
     "tests/labs": {"__init__"},
-    "tests/browser": {"__init__", "pages", "nn_parity", "csp", "layout"},  # every page at both sizes; nn.js
-                                                       # against app/nn; the real CSP; the layout checks
+    "tests/browser": {"__init__", "pages", "nn_parity", "csp", "layout", "taps", "console"},  # every page at both
+                                                       # sizes; nn.js against app/nn; the real CSP; the layout
+                                                       # checks; a tap and its answer on screen; a clean console
 }
 NAME = re.compile(r"^[a-z0-9_.]+$")
 

@@ -58,7 +58,7 @@ def parse_query(model: type[BaseModel], request: Request) -> tuple[BaseModel, st
         return model.model_validate(data), None
     except ValidationError as exc:
         _ = translator(request)
-        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
+        details = _("errors.and").join(describe_validation_error(e, _) for e in exc.errors()[:5])
         return model(), _("errors.invalid", details=details)
 
 

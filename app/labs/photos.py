@@ -192,7 +192,8 @@ def page_context(request: Request, models: ModelRegistry, browser: str, model_id
         "gallery": [{"id": k, "title_key": v, "url": static_url(f"gallery/{k}.jpg"), "query": query_string(model_id, k)}
                     for k, v in GALLERY.items()],
         "max_mb": photo_ml.MAX_UPLOAD_BYTES // (1024 * 1024),
-        "strings": translator(request).many("photos.camera_denied", "photos.sending", "photos.shrunk", "app.offline"),
+        "strings": translator(request).many("photos.camera_denied", "photos.sending", "photos.shrunk", "app.offline",
+                                              "photos.error_empty", "photos.error_pdf", "photos.error_not_image"),
         "result": None,
         "example": example,
     }
@@ -210,7 +211,7 @@ def photos_page(request: Request, models: ModelsDep, browser: BrowserIdDep):
             ctx.update(result_context(request, run_model(models, manifest, example_bytes(state.example), 5), state.example))
         return render(request, "photos.html", ctx)
     except ValidationError as exc:
-        details = "；".join(describe_validation_error(e, _) for e in exc.errors()[:5])
+        details = _("errors.and").join(describe_validation_error(e, _) for e in exc.errors()[:5])
         error, status = {"message": _("errors.invalid", details=details), "code": "invalid"}, 422
     except UserError as exc:
         error, status = {"message": _(exc.key, **exc.params), "code": exc.key}, exc.status_code

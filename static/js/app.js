@@ -93,7 +93,7 @@
     var sub = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent && e.detail.requestConfig.triggeringEvent.submitter;
     var ev = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
     var elt = sub || (ev && ev.type === "change" && ev.target && ev.target.closest ? ev.target : e.detail.elt);
-    var host = elt && elt.closest && elt.closest("[data-reveal]");
+    var host = elt && elt.closest && (elt.closest("[data-reveal]") || elt.form && elt.form.closest("[data-reveal]"));  // a button outside its form (form="…")
     // typing a number: the page stays put, unless the form asks (data-reveal-change: an error beside the field)
     if (!sub && ev && ev.type === "change" && !(host && host.hasAttribute("data-reveal-change"))) host = null;
     lastControl = host ? { id: elt.id, sel: host.getAttribute("data-reveal") } : null;
@@ -127,11 +127,32 @@
       if (errorTarget) { e.detail.target = document.querySelector(errorTarget); }
     }
   });
-  // A form the browser will not send (a number out of its field's range): say so at the field,
-  // instead of doing nothing.
+  // A bound HTML cannot state (η > 0: min is inclusive) is data-gt, with the server's own words in
+  // data-invalid (rendered by the template): the form is held here instead of asking for a 422 that
+  // Chrome would log as a console error. The server still checks (app/labs/*.py).
+  document.addEventListener("htmx:validation:validate", function (e) {
+    var el = e.target, gt = el.getAttribute && el.getAttribute("data-gt");
+    if (gt === null || !el.setCustomValidity) return;
+    var v = parseFloat(el.value);
+    el.setCustomValidity(el.value !== "" && !isNaN(v) && !(v > parseFloat(gt)) ? el.getAttribute("data-invalid") : "");
+  });
+  // A form the browser will not send (a number out of its field's range): say so at the field and
+  // in the form's error box, as the server's answer would, instead of doing nothing.
   document.addEventListener("htmx:validation:halted", function (e) {
-    var errors = e.detail && e.detail.errors;
-    if (errors && errors.length && errors[0].elt && errors[0].elt.reportValidity) errors[0].elt.reportValidity();
+    var errors = e.detail && e.detail.errors, first = errors && errors.length && errors[0].elt;
+    if (!first) return;
+    var where = e.target.getAttribute && e.target.getAttribute("data-error-target");
+    var target = where && document.querySelector(where);
+    if (target) {
+      var box = document.createElement("div");
+      box.className = "error-box"; box.setAttribute("role", "alert");
+      box.setAttribute("data-code", "invalid"); box.setAttribute("data-status", "422"); box.setAttribute("data-checked", "browser");
+      var icon = document.createElement("span");  // the same box as templates/partials/error.html
+      icon.className = "error-icon"; icon.setAttribute("aria-hidden", "true"); icon.textContent = "⚠";
+      box.appendChild(icon); box.appendChild(document.createTextNode(" " + first.validationMessage));
+      target.innerHTML = ""; target.appendChild(box);
+    }
+    if (first.reportValidity) first.reportValidity();
   });
   function toast(text) {
     var t = document.getElementById("toast");

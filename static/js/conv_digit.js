@@ -25,8 +25,22 @@
     }
   });
 
+  var quick = document.getElementById("cnn-quick");
+  function showQuick() {  // the answer card's copy under the pad (shown on a phone only), without its ids
+    var answer = layers.querySelector(".cnn-answer");
+    quick.innerHTML = "";
+    if (answer) {
+      var copy = answer.cloneNode(true);
+      copy.removeAttribute("id");
+      copy.querySelectorAll("[id]").forEach(function (e) { e.removeAttribute("id"); });
+      quick.appendChild(copy);
+    }
+    quick.hidden = !answer;
+  }
+
   function showEmpty() {  // the plan and the learned filters (htmx fetches them again)
     layers.innerHTML = empty;
+    showQuick();
     if (window.htmx) htmx.process(layers);
   }
 
@@ -47,6 +61,7 @@
         if (pad.isEmpty()) return;
         if (r.ok) {
           layers.innerHTML = r.html;
+          showQuick();
           setStatus("");
         } else {  // a translated error fragment ("draw a digit first" …)
           var tmp = document.createElement("div");

@@ -135,7 +135,10 @@
     lab = setup(root);
     window.fitLab = lab;  // for tests and the curious: steps, mse, stepsPerSecond
     document.getElementById("fit-play").addEventListener("click", function () { setPlaying(!playing); });
-    document.getElementById("fit-step").addEventListener("click", function () { setPlaying(false); step(1); draw(); });
+    document.getElementById("fit-step").addEventListener("click", function () {
+      setPlaying(false); step(1); draw();
+      Playground.reveal(this, document.querySelector(".fit-readout"));  // the step count and the error beside the button
+    });
     document.getElementById("fit-reset").addEventListener("click", function () { setPlaying(false); start(); });
     wireDrawing();
     draw();

@@ -73,8 +73,42 @@
     });
   }
 
+  // What the server would refuse and this page can see in the file's first bytes (a PDF renamed .jpg,
+  // an empty file, not an image at all) is said here, in the server's words, without the round trip
+  // whose 415 Chrome would log as a console error. The server still checks everything (app/ml/photos.py);
+  // a format that only it can judge (HEIC without pillow-heif, a truncated JPEG) still gets its 4xx.
+  var SIGNATURES = [[0xff, 0xd8, 0xff], [0x89, 0x50, 0x4e, 0x47], [0x47, 0x49, 0x46, 0x38], [0x42, 0x4d],
+                    [0x49, 0x49, 0x2a, 0x00], [0x4d, 0x4d, 0x00, 0x2a], [0x00, 0x00, 0x01, 0x00]];  // JPEG PNG GIF BMP TIFF ICO
+  function refusal(head) {
+    var starts = function (sig, at) { return sig.every(function (b, i) { return head[(at || 0) + i] === b; }); };
+    var text = function (a, b) { return String.fromCharCode.apply(null, Array.prototype.slice.call(head, a, b)); };
+    if (!head.length) return "photos.error_empty";
+    if (text(0, 5) === "%PDF-") return "photos.error_pdf";
+    if (text(0, 4) === "RIFF" && text(8, 12) === "WEBP") return null;
+    if (text(4, 8) === "ftyp") return null;  // HEIC / AVIF: the server says whether it reads them
+    return SIGNATURES.some(function (sig) { return starts(sig); }) ? null : "photos.error_not_image";
+  }
+  function sayRefusal(key) {  // the same box as the server's error fragment (templates/partials/error.html)
+    var box = document.createElement("div");
+    box.className = "error-box"; box.setAttribute("role", "alert");
+    box.setAttribute("data-code", key); box.setAttribute("data-status", key === "photos.error_empty" ? "422" : "415"); box.setAttribute("data-checked", "browser");
+    var icon = document.createElement("span");
+    icon.className = "error-icon"; icon.setAttribute("aria-hidden", "true"); icon.textContent = "⚠";
+    box.appendChild(icon); box.appendChild(document.createTextNode(" " + strings[key]));
+    result.innerHTML = ""; result.appendChild(box);
+    showPreview(null); lastPhoto = null; say("");
+    Playground.reveal(lab.querySelector(".photos-file"), box);
+  }
+
   function use(file) {
     if (!file) return;
+    file.slice(0, 16).arrayBuffer().then(function (buf) {
+      var key = refusal(new Uint8Array(buf));
+      if (key) sayRefusal(key); else useImage(file);
+    });
+  }
+
+  function useImage(file) {
     shrink(file).then(function (blob) {
       lastPhoto = { blob: blob, name: file.name || "photo.jpg" };
       showPreview(blob);

@@ -315,7 +315,10 @@
       if (e.target.type === "range") document.getElementById(e.target.name + "-out").textContent = e.target.value;
     });
     document.getElementById("pg-play").addEventListener("click", function () { setPlaying(!playing); });
-    document.getElementById("pg-step").addEventListener("click", function () { setPlaying(false); step(1); measure(); draw(); });
+    document.getElementById("pg-step").addEventListener("click", function () {
+      setPlaying(false); step(1); measure(); draw();
+      Playground.reveal(this, document.getElementById("pg-boundary"));  // the new boundary with the button
+    });
     document.getElementById("pg-reset").addEventListener("click", function () { setPlaying(false); build(); });
     document.getElementById("pg-add-layer").addEventListener("click", function () {
       var layers = list("pg-layers"); if (layers.length < 6) layers.push("4");

@@ -188,7 +188,10 @@
     var b = el("rl-play");
     b.textContent = b.dataset.play; b.setAttribute("aria-pressed", "false");
   }
-  el("rl-step").addEventListener("click", function () { if (app.agent) { app.last = app.agent.step(); draw(); } });
+  el("rl-step").addEventListener("click", function () {
+    if (app.agent) { app.last = app.agent.step(); draw(); }
+    Playground.reveal(this, el("rl-story"));  // what the step did, in words, with the button still under the thumb
+  });
   el("rl-episode").addEventListener("click", function () { if (app.agent) { app.last = app.agent.episode(); draw(); } });
   el("rl-fast").addEventListener("click", function () {
     if (!app.agent) return;

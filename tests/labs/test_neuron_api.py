@@ -118,3 +118,14 @@ def test_limits_read_like_a_person_wrote_them(client):
     assert r.status_code == 422 and "「學習率」要大於 0" in r.json()["detail"] and "0.0" not in r.json()["detail"]
     r = client.post("/api/fit", json={"learning_rate": 0}, headers=EN)
     assert "must be greater than 0" in r.json()["detail"] and "0.0" not in r.json()["detail"]
+
+
+def test_a_limit_says_what_to_do_and_english_joins_with_a_semicolon(client):
+    """Each problem ends with what to type instead; two problems in English are joined by "; ",
+    not the Chinese full-width 「；」."""
+    r = client.post("/api/fit", json={"learning_rate": 0, "hidden": 1000})
+    assert "請填一個比 0 大的數" in r.json()["detail"] and "請填 50 或更小的數" in r.json()["detail"]
+    r = client.post("/api/fit", json={"learning_rate": 0, "hidden": 1000}, headers=EN)
+    detail = r.json()["detail"]
+    assert "type a number above 0" in detail and "type 50 or less" in detail
+    assert "；" not in detail and "; " in detail
