@@ -151,8 +151,8 @@
       icon.className = "error-icon"; icon.setAttribute("aria-hidden", "true"); icon.textContent = "⚠";
       box.appendChild(icon); box.appendChild(document.createTextNode(" " + first.validationMessage));
       target.innerHTML = ""; target.appendChild(box);
-    }
-    if (first.reportValidity) first.reportValidity();
+      first.focus();  // the box says it; a browser bubble too would cover the field's label
+    } else if (first.reportValidity) first.reportValidity();
   });
   function toast(text) {
     var t = document.getElementById("toast");
