@@ -2,6 +2,15 @@
 // window.Playground, the three things that pages sending a drawing or a photo by hand all need.
 (function () {
   "use strict";
+  // htmx 2 writes an aborted request to the console as an error ("htmx:afterRequest", then
+  // "htmx:sendAbort"). Here an abort is the design working: hx-sync="this:replace" drops a request
+  // when a newer tap wins, and leaving a page drops what is in flight. Only those two exact
+  // messages are let go; a failed request still logs "htmx:sendError".
+  var consoleError = console.error.bind(console);
+  console.error = function (message) {
+    if (arguments.length === 1 && (message === "htmx:sendAbort" || message === "htmx:afterRequest")) return;
+    consoleError.apply(null, arguments);
+  };
   var Playground = window.Playground = {
     // A route's htmx fragment, for a body htmx cannot send (a drawing, a shrunk photo):
     // resolves {ok, status, html}; 4xx answers are translated error fragments too.

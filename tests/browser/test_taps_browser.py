@@ -2,7 +2,8 @@
 phone by touch and on a 1920-px projector, in both languages, the control just used and what it
 changed are both inside the viewport, below the sticky header (tests/browser/layout.py); after the
 taps every control is still ≥ 44 px. (Nothing wider than 360 px is test_pages.py's, for every page;
-the neuron, descent, conv, digits, photos and train labs check their taps in their own files.)
+the neuron, descent, conv, digits, photos and train labs check their taps in their own files; /rnn/memory's
+knobs are number fields and a select, changed by typing, not by a tap.)
 
 One browser context per screen and language walks all of them; a lab that fails does not hide the
 next: the test lists every failure at the end."""
@@ -23,6 +24,7 @@ TAPS = [
     ("/fit", "#fit-step", 2, ".fit-readout", "#fit-steps[data-steps='2']"),
     ("/playground?dataset=xor&features=x1,x2&layers=4,2", "#pg-step", 2, "#pg-boundary", "#pg-epoch"),
     ("/gan", "#gan-d-step", 2, "#gan-plane", "#gan-steps[data-d='2']"),
+    ("/gan/digits", "label.gan-pick:has(input[value='3'])", 1, "#gan-believed", "#gan-digits[data-digit='3']"),
     ("/rl", "#rl-step", 2, "#rl-story", "#rl-update:not(:empty)"),
     ("/text", "#write-button", 1, "#poem", "#poem-written"),
 ]
