@@ -52,7 +52,8 @@ def one_device_per_core(settings: Settings) -> None:
     say it win."""
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
-        cores = settings.pack_cpu_devices or len(os.sched_getaffinity(0))
+        cores = settings.pack_cpu_devices or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                              else os.cpu_count() or 1)  # macOS has no affinity call
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={cores}".strip()
 
 

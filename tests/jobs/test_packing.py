@@ -141,3 +141,17 @@ def test_kill_9_mid_pack_each_job_resumes_from_its_own_checkpoint(tmp_path, shar
         assert job["worker"].endswith(f":{second.pid}")
         assert [h["epoch"] for h in job["history"]] == [1, 2, 3]
         assert service.get_job(settings, job_id).progress["resumed_from"] >= 1
+
+
+def test_a_jax_worker_makes_one_cpu_device_per_core_unless_told(monkeypatch):
+    from app.jobs.worker import one_device_per_core
+    from app.settings import Settings
+
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    one_device_per_core(Settings())
+    assert os.environ["XLA_FLAGS"] == f"--xla_force_host_platform_device_count={len(os.sched_getaffinity(0))}"
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
+    one_device_per_core(Settings(pack_cpu_devices=3))  # the setting, added to the flags already there
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_enable_fast_math=false --xla_force_host_platform_device_count=3"
+    one_device_per_core(Settings(pack_cpu_devices=5))  # flags that already say it win
+    assert os.environ["XLA_FLAGS"].endswith("count=3")
