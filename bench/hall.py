@@ -162,7 +162,7 @@ def main() -> int:
             per_job = (phases.get("checkpoints", 0) + phases.get("finishing", 0) + phases.get("progress", 0)) / args.n
             flop = flop_per_sample(NETWORKS[args.network]) * 100 * 300 * steps
             print(f"the pack's account (s): {phases}; first call (compile + first chunk) {t['first_call_s']} s")
-            print("PROJECTION (not measured; no GPU was lent) for N=300 lecture {args.network.upper()}s on one H100/H200:")
+            print(f"PROJECTION (not measured; no GPU was lent) for N=300 lecture {args.network.upper()}s on one H100/H200:")
             print(f"  arithmetic {flop / 1e12:.1f} TFLOP; at an assumed 20 TFLOP/s effective (small batched matmuls and convs, "
                   f"TF32) ≈ {flop / 20e12:.1f} s of steps, at 5 TFLOP/s ≈ {flop / 5e12:.1f} s")
             print(f"  + one compile (~{t['first_call_s']:.0f} s here on the CPU; GPU XLA compiles are similar, and cached "
