@@ -48,6 +48,7 @@ class PackRun:
     opt: list
     finish: Callable[..., None]
     timing: Timing
+    device_data: tuple = ()  # the training images and labels on the devices, put there once per pack
 
     @classmethod
     def start(cls, settings: Settings, members: list[tuple[str, dict, Any]], finish) -> "PackRun | None":
@@ -104,7 +105,9 @@ class PackRun:
         n, batch, steps, live = len(self.data["x_train"]), self.design.batch_size, self.steps, self.live
         full_steps, rest = divmod(n, batch)
         per_call = steps_per_execution(steps)
-        x_all, y_all = self.program.shared(self.data["x_train"]), self.program.shared(self.data["y_train"])
+        if not self.device_data:
+            self.device_data = self.program.shared(self.data["x_train"]), self.program.shared(self.data["y_train"])
+        x_all, y_all = self.device_data
         rows = self.program.rows(range(len(live)))
         order = np.stack([m.permutation(n) for m in live], axis=1)  # [n, M]
         loss_sum, correct = np.zeros(len(live)), np.zeros(len(live))
